@@ -1,0 +1,94 @@
+#pragma once
+// parley.yaml, loaded and validated in one place. Every error names the file, the line and the
+// key path ("parley.yaml:14: limits.max_stanza_bytes: expected an integer between 8192 and
+// 16777216"), and an unknown key is an error (a typo must not silently fall back to a default).
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace parley::config {
+
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string file, int line, std::string key, std::string message);
+  const std::string& file() const { return file_; }
+  int line() const { return line_; }  // 1-based; 0 when the error concerns the whole file
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string file_;
+  int line_;
+  std::string key_;
+};
+
+struct ListenEndpoint {
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;  // 0 = ephemeral (tests); the bound port is logged and written to ports_file
+  bool enabled = true;
+};
+
+struct Config {
+  std::string path;  // the file this came from
+
+  // Served domains (already nameprep'ed). The first is the default for tools.
+  std::vector<std::string> hosts;
+
+  struct {
+    ListenEndpoint c2s{"127.0.0.1", 5222, true};             // STARTTLS
+    ListenEndpoint c2s_direct_tls{"127.0.0.1", 5223, true};  // XEP-0368
+    std::string ports_file;  // when set, "c2s PORT\nc2s_direct_tls PORT\n" is written at start
+  } listen;
+
+  struct {
+    std::string certificate;  // PEM chain
+    std::string key;          // PEM private key
+    bool require_starttls = true;
+  } tls;
+
+  struct {
+    std::string conninfo;  // libpq connection string
+    unsigned pool_size = 2;
+    unsigned queue_limit = 10000;
+  } database;
+
+  struct {
+    size_t pre_auth_stanza_bytes = 8192;
+    size_t max_stanza_bytes = 262144;  // post-auth, advertised per XEP-0478
+    unsigned max_depth = 32;
+    unsigned max_attributes = 64;
+    size_t max_name_bytes = 256;
+    std::chrono::seconds negotiation_timeout{60};  // connect → bound resource
+    size_t send_queue_bytes = 4 * 1024 * 1024;     // per session before it is closed as too slow
+    size_t offline_max_messages = 1000;            // per account
+  } limits;
+
+  struct {
+    unsigned scram_iterations = 4096;
+    unsigned ip_failures_before_backoff = 5;
+    unsigned account_failures_before_backoff = 10;
+    std::chrono::seconds backoff_initial{30};
+    std::chrono::seconds backoff_max{900};
+  } auth;
+
+  struct {
+    bool hide_version = false;        // XEP-0092 answers service-unavailable when true
+    std::vector<std::string> admins;  // bare JIDs
+  } server;
+
+  struct {
+    std::string level = "info";     // debug | info | warn | error
+    std::string target = "stderr";  // stderr | journald
+  } log;
+
+  unsigned io_threads = 0;  // 0 = one per core
+};
+
+// Loads and validates; throws ConfigError.
+Config loadConfig(const std::string& path);
+// The same from a string (tests); `name` is what errors call the file.
+Config parseConfig(const std::string& yaml_text, const std::string& name);
+
+}  // namespace parley::config
