@@ -1,0 +1,264 @@
+"""Integration harness: one live parleyd per test module against a fresh PostgreSQL database.
+
+Run through ctest (deploy/test sets everything up). Environment:
+  PARLEY_TEST_PG_CONNINFO  libpq conninfo of a PostgreSQL where we may CREATE DATABASE
+  PARLEYD, PARLEYCTL       the binaries under test (set by tests/integration/CMakeLists.txt)
+  STROPHE_CHAT             the libstrophe test program (optional: its test needs it)
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from xmpp_helpers import DOMAIN, ServerInfo
+
+# Accounts every server instance has.
+ACCOUNTS = {
+    "alice": "alice-Secret-1",
+    "bob": "bob-Secret-2",
+    "carol": "carol-Secret-3",
+    "dave": "dave-Secret-4",
+    "erin": "erin-Secret-5",
+    "frank": "frank-Secret-6",
+}
+
+SANITIZER_MARKERS = (
+    "ERROR: AddressSanitizer",
+    "ERROR: LeakSanitizer",
+    "runtime error:",  # UBSan
+    "ThreadSanitizer",
+    "SUMMARY: UndefinedBehaviorSanitizer",
+)
+
+
+def _require_env(name, hint):
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: {hint}", pytrace=False)
+    return value
+
+
+def _conninfo_with_db(conninfo, dbname):
+    parts = [p for p in conninfo.split() if not p.startswith("dbname=")]
+    parts.append(f"dbname={dbname}")
+    return " ".join(parts)
+
+
+def _psql(conninfo, sql):
+    res = subprocess.run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if res.returncode != 0:
+        pytest.fail(f"psql failed ({sql}): {res.stderr.strip()}", pytrace=False)
+    return res.stdout
+
+
+def _make_cert(directory: Path):
+    crt, key = directory / "localhost.crt", directory / "localhost.key"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-nodes", "-days", "30", "-subj", f"/CN={DOMAIN}",
+            "-addext", f"subjectAltName=DNS:{DOMAIN}",
+            "-keyout", str(key), "-out", str(crt),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return crt, key
+
+
+def _log_tail(path: Path, lines=60):
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _ctl(parleyctl, config, *args, check=True, input=None):
+    res = subprocess.run(
+        [parleyctl, "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=input,
+    )
+    if check and res.returncode != 0:
+        pytest.fail(
+            f"parleyctl {' '.join(args[:3])} failed with exit {res.returncode}:\n"
+            f"{res.stdout}\n{res.stderr}",
+            pytrace=False,
+        )
+    return res
+
+
+class Server(ServerInfo):
+    """A running parleyd plus what the tests need to know about it."""
+
+    def __init__(self, proc, workdir, log_path, config, ports, parleyctl):
+        super().__init__(
+            c2s_port=ports["c2s"],
+            tls_port=ports["c2s_direct_tls"],
+            accounts=dict(ACCOUNTS),
+            workdir=workdir,
+        )
+        self.proc = proc
+        self.log_path = log_path
+        self.config = config
+        self.parleyctl = parleyctl
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def ctl(self, *args, check=True):
+        return _ctl(self.parleyctl, self.config, *args, check=check)
+
+
+def _read_ports(path: Path):
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    ports = {}
+    for line in text.splitlines():
+        m = re.fullmatch(r"\s*(\S+)\s+(\d+)\s*", line)
+        if m:
+            ports[m.group(1)] = int(m.group(2))
+    if "c2s" in ports and "c2s_direct_tls" in ports:
+        return ports
+    return None
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, request):
+    conninfo = _require_env(
+        "PARLEY_TEST_PG_CONNINFO",
+        "the integration tests need a PostgreSQL; run them through deploy/test, which starts "
+        "a private one and sets PARLEY_TEST_PG_CONNINFO",
+    )
+    parleyd = _require_env("PARLEYD", "run through ctest (deploy/test); it names the binary")
+    parleyctl = _require_env("PARLEYCTL", "run through ctest (deploy/test); it names the binary")
+    for b in (parleyd, parleyctl):
+        if not os.access(b, os.X_OK):
+            pytest.fail(f"{b} is not an executable (build it first)", pytrace=False)
+
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    workdir = tmp_path_factory.mktemp(module)
+    dbname = f"parley_it_{re.sub(r'[^a-z0-9_]', '_', module.lower())}_{uuid.uuid4().hex[:8]}"
+    _psql(conninfo, f'CREATE DATABASE "{dbname}"')
+    db_conninfo = _conninfo_with_db(conninfo, dbname)
+
+    crt, key = _make_cert(workdir)
+    ports_file = workdir / "ports"
+    config = workdir / "parley.yaml"
+    config.write_text(
+        f"""# written by tests/integration/conftest.py
+hosts: [{DOMAIN}]
+listen:
+  c2s:
+    address: 127.0.0.1
+    port: 0
+    enabled: true
+  c2s_direct_tls:
+    address: 127.0.0.1
+    port: 0
+    enabled: true
+  ports_file: {ports_file.name}
+tls:
+  certificate: {crt.name}
+  key: {key.name}
+  require_starttls: true
+database:
+  conninfo: "{db_conninfo}"
+  pool_size: 2
+limits:
+  max_stanza_bytes: 65536
+  offline_max_messages: 100
+auth:
+  scram_iterations: 4096
+log:
+  level: debug
+  target: stderr
+io_threads: 2
+"""
+    )
+
+    _ctl(parleyctl, config, "db", "migrate")
+    for user, password in ACCOUNTS.items():
+        _ctl(parleyctl, config, "user", "add", f"{user}@{DOMAIN}", "--password", password)
+
+    log_path = workdir / "parleyd.log"
+    log_file = open(log_path, "wb")
+    proc = subprocess.Popen(
+        [parleyd, "--config", str(config)],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=workdir,
+    )
+    deadline = time.monotonic() + 60
+    ports = None
+    while time.monotonic() < deadline:
+        ports = _read_ports(ports_file)
+        if ports:
+            break
+        if proc.poll() is not None:
+            log_file.close()
+            pytest.fail(
+                f"parleyd exited with {proc.returncode} during start-up:\n{_log_tail(log_path)}",
+                pytrace=False,
+            )
+        time.sleep(0.05)
+    if not ports:
+        proc.kill()
+        proc.wait()
+        log_file.close()
+        pytest.fail(f"parleyd wrote no ports file within 60 s:\n{_log_tail(log_path)}", pytrace=False)
+
+    srv = Server(proc, workdir, log_path, config, ports, parleyctl)
+    yield srv
+
+    # Teardown: graceful stop, then judge how it went.
+    problems = []
+    if proc.poll() is not None:
+        problems.append(f"parleyd died during the tests (exit {proc.returncode})")
+    else:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            problems.append("parleyd did not stop within 30 s of SIGTERM (killed)")
+        else:
+            if proc.returncode != 0:
+                problems.append(f"parleyd exited with {proc.returncode} after SIGTERM")
+    log_file.close()
+    log = srv.log()
+    for marker in SANITIZER_MARKERS:
+        if marker in log:
+            problems.append(f"sanitizer report in the parleyd log ({marker!r})")
+            break
+    try:
+        _psql(conninfo, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    except BaseException:  # pytest.fail raises; a leftover database is not a test failure
+        pass
+    if problems:
+        pytest.fail(
+            "; ".join(problems) + f"\n--- parleyd log ({log_path}) ---\n" + _log_tail(log_path, 120),
+            pytrace=False,
+        )
+    elif os.environ.get("PARLEY_TEST_KEEP") != "1":
+        shutil.rmtree(workdir, ignore_errors=True)
