@@ -38,6 +38,7 @@ class AuthThrottle {
   struct Record {
     unsigned failures = 0;
     Clock::time_point first_failure{};
+    Clock::time_point last_failure{};
     Clock::time_point blocked_until{};
     std::chrono::seconds backoff{0};
   };
