@@ -1,0 +1,764 @@
+#include "net/c2s_session.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "net/tls_context.hpp"
+#include "router/router.hpp"
+#include "router/stanza_errors.hpp"
+#include "storage/stores.hpp"
+#include "util/log.hpp"
+#include "xml/serializer.hpp"
+
+namespace parley::net {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+constexpr std::string_view kTlsNs = "urn:ietf:params:xml:ns:xmpp-tls";
+constexpr std::string_view kSaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
+constexpr std::string_view kBindNs = "urn:ietf:params:xml:ns:xmpp-bind";
+constexpr std::string_view kSessionNs = "urn:ietf:params:xml:ns:xmpp-session";
+constexpr std::string_view kLimitsNs = "urn:xmpp:stream-limits:0";
+constexpr unsigned kMaxSaslFailures = 5;
+
+std::string hexId(size_t bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string raw = auth::randomBytes(bytes), out;
+  for (unsigned char c : raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+xml::ParserLimits parserLimits(const config::Config& c, bool authenticated) {
+  xml::ParserLimits l;
+  l.max_stanza_bytes = authenticated ? c.limits.max_stanza_bytes : c.limits.pre_auth_stanza_bytes;
+  l.max_depth = c.limits.max_depth;
+  l.max_attributes = c.limits.max_attributes;
+  l.max_name_bytes = c.limits.max_name_bytes;
+  return l;
+}
+
+std::string saslElement(std::string_view name, std::string_view payload_b64) {
+  std::string out = "<";
+  out += name;
+  out += " xmlns='urn:ietf:params:xml:ns:xmpp-sasl'";
+  if (payload_b64.empty()) return out + "/>";
+  out += ">";
+  out += payload_b64;
+  out += "</";
+  out += name;
+  out += ">";
+  return out;
+}
+
+std::string saslFailureElement(std::string_view condition, std::string_view text) {
+  xml::Element failure(std::string(kSaslNs), "failure");
+  failure.addChild(std::string(kSaslNs), std::string(condition));
+  if (!text.empty()) {
+    auto& t = failure.addChild(std::string(kSaslNs), "text");
+    t.setAttr("lang", "en", xml::kXmlNs);
+    t.addText(text);
+  }
+  return xml::toString(failure, ns::kClient);
+}
+
+}  // namespace
+
+C2sSession::C2sSession(router::ServerContext& ctx, Socket socket,
+                       std::shared_ptr<asio::ssl::context> tls, bool direct_tls)
+    : ctx_(ctx),
+      config_(ctx.config()),
+      stream_(std::move(socket), *tls),
+      tls_context_(std::move(tls)),
+      direct_tls_(direct_tls),
+      parser_(parserLimits(*config_, false)),
+      write_signal_(stream_.get_executor()),
+      negotiation_timer_(stream_.get_executor()) {
+  boost::system::error_code ec;
+  auto endpoint = stream_.next_layer().remote_endpoint(ec);
+  peer_ip_ = ec ? "unknown" : endpoint.address().to_string();
+  stream_id_ = hexId(12);
+}
+
+C2sSession::~C2sSession() = default;
+
+void C2sSession::start() {
+  auto self = shared_from_this();
+  asio::co_spawn(
+      stream_.get_executor(), [self]() { return self->run(); }, asio::detached);
+}
+
+awaitable<void> C2sSession::run() {
+  auto self = shared_from_this();
+  negotiation_timer_.expires_after(config_->limits.negotiation_timeout);
+  asio::co_spawn(
+      stream_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
+  try {
+    if (direct_tls_) {
+      co_await stream_.async_handshake(asio::ssl::stream_base::server, use_awaitable);
+      tls_active_ = true;
+    }
+    co_await readLoop();
+  } catch (const boost::system::system_error& e) {
+    if (!timed_out_) log::debug("c2s ", peer_ip_, " ", stream_id_, ": ", e.code().message());
+  } catch (const std::exception& e) {
+    log::error("c2s ", peer_ip_, " ", stream_id_, ": ", e.what());
+  }
+  if (timed_out_ && phase_ != Phase::Bound && phase_ != Phase::Closing) {
+    // The watchdog cancelled the read: tell the client why before closing.
+    try {
+      co_await streamError("connection-timeout",
+                           "Stream negotiation took too long; please reconnect.");
+    } catch (...) {
+    }
+  }
+  negotiation_timer_.cancel();
+  bool was_bound = phase_ == Phase::Bound || (phase_ == Phase::Closing && writer_started_);
+  phase_ = Phase::Closing;
+  closeSocket();
+  write_signal_.cancel();
+  if (was_bound) {
+    ctx_.registry().remove(this);
+    try {
+      co_await ctx_.router().sessionClosed(self);
+    } catch (const std::exception& e) {
+      log::warn("c2s ", jid_.full(), ": cleanup failed: ", e.what());
+    }
+    log::info("c2s ", jid_.full(), " from ", peer_ip_, " closed");
+  }
+}
+
+awaitable<void> C2sSession::watchdog() {
+  auto self = shared_from_this();
+  boost::system::error_code ec;
+  co_await negotiation_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+  if (ec || phase_ == Phase::Bound || phase_ == Phase::Closing) co_return;
+  timed_out_ = true;
+  boost::system::error_code ignored;
+  stream_.next_layer().cancel(ignored);
+}
+
+awaitable<size_t> C2sSession::readSome(char* data, size_t size) {
+  if (tls_active_)
+    co_return co_await stream_.async_read_some(asio::buffer(data, size), use_awaitable);
+  co_return co_await stream_.next_layer().async_read_some(asio::buffer(data, size), use_awaitable);
+}
+
+awaitable<void> C2sSession::writeDirect(const std::string& bytes) {
+  if (tls_active_) {
+    co_await asio::async_write(stream_, asio::buffer(bytes), use_awaitable);
+  } else {
+    co_await asio::async_write(stream_.next_layer(), asio::buffer(bytes), use_awaitable);
+  }
+}
+
+awaitable<void> C2sSession::send(std::string bytes) {
+  if (writer_started_) {
+    enqueue(std::move(bytes));
+  } else {
+    co_await writeDirect(bytes);
+  }
+}
+
+void C2sSession::enqueue(std::string bytes) {
+  if (phase_ == Phase::Closing && !close_after_flush_) return;
+  if (close_after_flush_ && phase_ == Phase::Closing) return;
+  if (queued_bytes_ + bytes.size() > config_->limits.send_queue_bytes) {
+    // The client is not reading. Dropping it protects everyone else; the text says why.
+    log::warn("c2s ", jid_.full(), ": send queue over ", config_->limits.send_queue_bytes,
+              " bytes, disconnecting");
+    out_queue_.clear();
+    queued_bytes_ = 0;
+    out_queue_.push_back(
+        "<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+        "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>Too much unread data: "
+        "the client is not reading its stream.</text></stream:error></stream:stream>");
+    close_after_flush_ = true;
+    phase_ = Phase::Closing;
+    write_signal_.cancel();
+    return;
+  }
+  queued_bytes_ += bytes.size();
+  out_queue_.push_back(std::move(bytes));
+  write_signal_.cancel();
+}
+
+awaitable<void> C2sSession::writer() {
+  auto self = shared_from_this();
+  std::string batch;
+  try {
+    for (;;) {
+      if (out_queue_.empty()) {
+        if (close_after_flush_) break;
+        if (phase_ == Phase::Closing) co_return;
+        write_signal_.expires_at(asio::steady_timer::time_point::max());
+        boost::system::error_code ec;
+        co_await write_signal_.async_wait(asio::redirect_error(use_awaitable, ec));
+        continue;
+      }
+      batch.clear();
+      while (!out_queue_.empty()) {
+        batch += out_queue_.front();
+        out_queue_.pop_front();
+      }
+      queued_bytes_ = 0;
+      co_await writeDirect(batch);
+      if (batch.capacity() > 65536) std::string().swap(batch);  // idle sessions stay small
+    }
+  } catch (const boost::system::system_error& e) {
+    log::debug("c2s ", jid_.full(), ": write failed: ", e.code().message());
+  }
+  closeSocket();
+}
+
+void C2sSession::closeSocket() {
+  boost::system::error_code ignored;
+  stream_.next_layer().shutdown(Socket::shutdown_both, ignored);
+  stream_.next_layer().close(ignored);
+}
+
+void C2sSession::deliver(std::shared_ptr<const xml::Element> stanza) {
+  asio::post(stream_.get_executor(), [self = shared_from_this(), stanza = std::move(stanza)]() {
+    if (self->phase_ != Phase::Bound) return;
+    // stanza.deliver hook point (per local recipient), empty until modules attach.
+    std::string bytes;
+    xml::serialize(*stanza, bytes, ns::kClient);
+    self->enqueue(std::move(bytes));
+  });
+}
+
+void C2sSession::kick(std::string condition, std::string text) {
+  asio::post(stream_.get_executor(), [self = shared_from_this(), condition, text]() {
+    if (self->phase_ == Phase::Closing) return;
+    xml::Element error(std::string(ns::kStreams), std::string(condition));
+    std::string bytes = "<stream:error>";
+    xml::serialize(error, bytes);
+    bytes += "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>";
+    xml::appendEscapedText(bytes, text);
+    bytes += "</text></stream:error></stream:stream>";
+    self->enqueue(std::move(bytes));
+    self->close_after_flush_ = true;
+    self->phase_ = Phase::Closing;
+    // The registry entry goes now, so the replacing session is the only one found.
+    self->ctx_.registry().remove(self.get());
+    self->write_signal_.cancel();
+  });
+}
+
+awaitable<void> C2sSession::readLoop() {
+  std::vector<xml::StreamEvent> events;
+  char buffer[4096];
+  for (;;) {
+    size_t n = co_await readSome(buffer, sizeof buffer);
+    events.clear();
+    bool ok = parser_.feed(std::string_view(buffer, n), events);
+    for (auto& event : events) {
+      Phase before = phase_;
+      bool tls_before = tls_active_;
+      if (!co_await onEvent(event)) co_return;
+      // A stream restart (after STARTTLS or SASL success) discards whatever the client sent
+      // after the element that caused it: those bytes belong to no stream (RFC 6120 §5.3.3).
+      if (tls_active_ != tls_before || (before != Phase::PreBind && phase_ == Phase::PreBind)) {
+        parser_.restart();
+        ok = true;
+        break;
+      }
+    }
+    if (!ok) {
+      co_await streamError(parser_.error().condition, parser_.error().text);
+      co_return;
+    }
+  }
+}
+
+awaitable<bool> C2sSession::onEvent(xml::StreamEvent& event) {
+  switch (event.kind) {
+    case xml::StreamEvent::Kind::Open:
+      co_return co_await onStreamOpen(event.element);
+    case xml::StreamEvent::Kind::Close:
+      co_await send("</stream:stream>");
+      if (writer_started_) {
+        close_after_flush_ = true;
+        phase_ = Phase::Closing;
+        write_signal_.cancel();
+      }
+      co_return false;
+    case xml::StreamEvent::Kind::Stanza:
+      if (phase_ == Phase::Bound) {
+        co_await onStanza(std::move(event.element));
+        co_return phase_ != Phase::Closing;
+      }
+      co_return co_await onNegotiation(event.element);
+  }
+  co_return false;
+}
+
+awaitable<bool> C2sSession::onStreamOpen(const xml::Element& header) {
+  if (header.name() != "stream" || header.ns() != xml::kStreamNs) {
+    co_await streamError("invalid-namespace",
+                         "The stream must be <stream:stream> in http://etherx.jabber.org/streams.");
+    co_return false;
+  }
+  std::string_view to = header.attrOr("to");
+  auto c = config_;
+  if (to.empty()) {
+    domain_ = c->hosts.front();
+  } else {
+    auto jid = Jid::parse(to);
+    if (!jid || !jid->isDomain() || !ctx_.isLocalDomain(jid->domain())) {
+      domain_ = c->hosts.front();
+      co_await streamError("host-unknown",
+                           "This server does not serve the domain '" + std::string(to) + "'.");
+      co_return false;
+    }
+    if (!domain_.empty() && domain_ != jid->domain()) {
+      co_await streamError("host-unknown", "The domain changed during negotiation.");
+      co_return false;
+    }
+    domain_ = jid->domain();
+  }
+  std::string_view version = header.attrOr("version");
+  stream_id_ = hexId(12);
+  std::string out =
+      "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+      "xmlns:stream='http://etherx.jabber.org/streams' id='";
+  out += stream_id_;
+  out += "' from='";
+  xml::appendEscapedAttr(out, domain_);
+  out += "' version='1.0' xml:lang='en'>";
+  header_sent_ = true;
+  co_await send(std::move(out));
+  if (version.empty() || version.substr(0, 2) != "1.") {
+    co_await streamError("unsupported-version", "Parley speaks XMPP 1.0 (RFC 6120) only.");
+    co_return false;
+  }
+  if (phase_ == Phase::Connected) {
+    phase_ = (tls_active_ || !c->tls.require_starttls) ? Phase::PreAuth : Phase::PreTls;
+  }
+  co_await sendFeatures();
+  co_return true;
+}
+
+awaitable<void> C2sSession::sendFeatures() {
+  xml::Element features(std::string(xml::kStreamNs), "features");
+  auto addLimits = [&](size_t bytes) {
+    auto& limits = features.addChild(std::string(kLimitsNs), "limits");
+    limits.addChild(std::string(kLimitsNs), "max-bytes").addText(std::to_string(bytes));
+  };
+  if (phase_ == Phase::PreTls || (phase_ == Phase::PreAuth && !tls_active_)) {
+    auto& starttls = features.addChild(std::string(kTlsNs), "starttls");
+    if (config_->tls.require_starttls) starttls.addChild(std::string(kTlsNs), "required");
+  }
+  if (phase_ == Phase::PreAuth) {
+    auto& mechs = features.addChild(std::string(kSaslNs), "mechanisms");
+    bool plus = tls_active_;
+    if (plus) {
+      mechs.addChild(std::string(kSaslNs), "mechanism").addText("SCRAM-SHA-256-PLUS");
+      mechs.addChild(std::string(kSaslNs), "mechanism").addText("SCRAM-SHA-1-PLUS");
+    }
+    mechs.addChild(std::string(kSaslNs), "mechanism").addText("SCRAM-SHA-256");
+    mechs.addChild(std::string(kSaslNs), "mechanism").addText("SCRAM-SHA-1");
+    if (tls_active_) mechs.addChild(std::string(kSaslNs), "mechanism").addText("PLAIN");
+    if (plus) {
+      // XEP-0440: which channel-binding types this connection supports.
+      auto& cb = features.addChild("urn:xmpp:sasl-cb:0", "sasl-channel-binding");
+      if (tlsExporterAvailable(stream_.native_handle()))
+        cb.addChild("urn:xmpp:sasl-cb:0", "channel-binding").setAttr("type", "tls-exporter");
+      cb.addChild("urn:xmpp:sasl-cb:0", "channel-binding").setAttr("type", "tls-server-end-point");
+    }
+    addLimits(config_->limits.pre_auth_stanza_bytes);
+  } else if (phase_ == Phase::PreBind) {
+    features.addChild(std::string(kBindNs), "bind");
+    features.addChild(std::string(kSessionNs), "session")
+        .addChild(std::string(kSessionNs), "optional");
+    features.addChild("urn:xmpp:features:rosterver", "ver");
+    features.addChild("urn:xmpp:features:pre-approval", "sub");
+    addLimits(config_->limits.max_stanza_bytes);
+  }
+  std::string out = "<stream:features>";
+  for (const auto& child : features.children()) {
+    if (child.element) xml::serialize(*child.element, out, ns::kClient);
+  }
+  out += "</stream:features>";
+  co_await send(std::move(out));
+}
+
+awaitable<void> C2sSession::streamError(const std::string& condition, const std::string& text) {
+  std::string out;
+  if (!header_sent_) {
+    out +=
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+        "xmlns:stream='http://etherx.jabber.org/streams' version='1.0' id='";
+    out += stream_id_;
+    out += "' from='";
+    xml::appendEscapedAttr(out, domain_.empty() ? config_->hosts.front() : domain_);
+    out += "'>";
+    header_sent_ = true;
+  }
+  out += "<stream:error><";
+  out += condition;
+  out += " xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>";
+  if (!text.empty()) {
+    out += "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>";
+    xml::appendEscapedText(out, text);
+    out += "</text>";
+  }
+  out += "</stream:error></stream:stream>";
+  log::info("c2s ", peer_ip_, " ", jid_.empty() ? stream_id_ : jid_.full(), ": stream error ",
+            condition, ": ", text);
+  if (writer_started_) {
+    enqueue(std::move(out));
+    close_after_flush_ = true;
+    phase_ = Phase::Closing;
+    write_signal_.cancel();
+    co_return;
+  }
+  phase_ = Phase::Closing;
+  try {
+    co_await writeDirect(out);
+  } catch (const boost::system::system_error&) {
+  }
+}
+
+awaitable<bool> C2sSession::onNegotiation(xml::Element& element) {
+  const bool is_stanza =
+      element.ns() == ns::kClient &&
+      (element.name() == "iq" || element.name() == "message" || element.name() == "presence");
+  switch (phase_) {
+    case Phase::Connected:
+      co_return false;  // the parser only yields stanzas after a header
+    case Phase::PreTls:
+      if (element.is("starttls", kTlsNs)) co_return co_await onStartTls();
+      co_await streamError("policy-violation",
+                           "This server requires STARTTLS before anything else: enable "
+                           "encryption (TLS) in your client.");
+      co_return false;
+    case Phase::PreAuth:
+      if (element.is("auth", kSaslNs)) co_return co_await onAuth(element);
+      if (element.is("starttls", kTlsNs) && !tls_active_) co_return co_await onStartTls();
+      if (is_stanza) {
+        co_await streamError("not-authorized", "Authenticate (SASL) before sending stanzas.");
+      } else {
+        co_await streamError("unsupported-stanza-type",
+                             "Expected <auth/> from urn:ietf:params:xml:ns:xmpp-sasl.");
+      }
+      co_return false;
+    case Phase::SaslChallenge:
+      if (element.is("response", kSaslNs)) co_return co_await onSaslResponse(element);
+      if (element.is("abort", kSaslNs)) {
+        scram_.reset();
+        phase_ = Phase::PreAuth;
+        co_await send(saslFailureElement("aborted", ""));
+        co_return true;
+      }
+      co_await streamError("not-authorized", "Expected the SASL <response/> or <abort/>.");
+      co_return false;
+    case Phase::PreBind:
+      if (element.is("iq", ns::kClient) && element.child("bind", kBindNs) != nullptr)
+        co_return co_await onBind(element);
+      co_await streamError("not-authorized", "Bind a resource before sending stanzas.");
+      co_return false;
+    case Phase::Bound:
+    case Phase::Closing:
+      break;
+  }
+  co_return false;
+}
+
+awaitable<bool> C2sSession::onStartTls() {
+  co_await send("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+  co_await stream_.async_handshake(asio::ssl::stream_base::server, use_awaitable);
+  tls_active_ = true;
+  phase_ = Phase::PreAuth;
+  header_sent_ = false;
+  co_return true;
+}
+
+awaitable<bool> C2sSession::onAuth(const xml::Element& auth) {
+  std::string mechanism(auth.attrOr("mechanism"));
+  std::string text = auth.text();
+  std::optional<std::string> message =
+      (text.empty() || text == "=") ? std::optional<std::string>("") : auth::base64Decode(text);
+  if (!message) co_return co_await saslFailure("incorrect-encoding", "", "");
+
+  std::chrono::seconds retry{0};
+  if (!ctx_.throttle().allowed(peer_ip_, "", std::chrono::steady_clock::now(), &retry)) {
+    co_await send(saslFailureElement("temporary-auth-failure",
+                                     "Too many failed logins from your address; try again in " +
+                                         std::to_string(retry.count()) + " seconds."));
+    co_return true;
+  }
+  if (mechanism == "PLAIN") {
+    if (!tls_active_) co_return co_await saslFailure("encryption-required", "", "");
+    co_return co_await saslPlain(*message);
+  }
+  auth::ScramHash hash;
+  bool plus = false;
+  if (mechanism == "SCRAM-SHA-256" || mechanism == "SCRAM-SHA-256-PLUS") {
+    hash = auth::ScramHash::Sha256;
+  } else if (mechanism == "SCRAM-SHA-1" || mechanism == "SCRAM-SHA-1-PLUS") {
+    hash = auth::ScramHash::Sha1;
+  } else {
+    co_await send(saslFailureElement("invalid-mechanism", "Supported: SCRAM-SHA-256, SCRAM-SHA-1"));
+    co_return true;
+  }
+  plus = mechanism.ends_with("-PLUS");
+  if (plus && !tls_active_) co_return co_await saslFailure("invalid-mechanism", "", "");
+  scram_.emplace(hash, plus, tls_active_);
+  auto first = scram_->parseClientFirst(*message);
+  if (auto* failure = std::get_if<auth::SaslFailure>(&first)) {
+    scram_.reset();
+    co_return co_await saslFailure(failure->condition, failure->text, "");
+  }
+  auto& client_first = std::get<auth::ScramClientFirst>(first);
+  cb_data_.clear();
+  if (client_first.cb_flag == 'p') {
+    cb_data_ = channelBinding(stream_.native_handle(), client_first.cb_name);
+    if (cb_data_.empty()) {
+      scram_.reset();
+      co_return co_await saslFailure(
+          "malformed-request", "Unsupported channel binding type " + client_first.cb_name, "");
+    }
+  }
+  auto node = nodeprep(client_first.username);
+  auto jid = node ? Jid::make(*node, domain_) : std::nullopt;
+  std::string account = jid ? jid->full() : std::string();
+  if (!client_first.authzid.empty() && client_first.authzid != account) {
+    scram_.reset();
+    co_return co_await saslFailure(
+        "invalid-authzid", "You may only authorize as the account you log in with.", account);
+  }
+  if (!ctx_.throttle().allowed(peer_ip_, account, std::chrono::steady_clock::now(), &retry)) {
+    scram_.reset();
+    co_await send(
+        saslFailureElement("temporary-auth-failure",
+                           "Too many failed logins for this account from your address; try "
+                           "again in " +
+                               std::to_string(retry.count()) + " seconds."));
+    co_return true;
+  }
+  std::optional<storage::StoredLogin> login;
+  if (jid) {
+    login = co_await ctx_.db().run(
+        [account, hash](pqxx::connection& c) { return storage::loadLogin(c, account, hash); });
+  }
+  auth::ScramCredentials creds;
+  if (login) {
+    creds = login->creds;
+  } else {
+    // An unknown user gets a plausible exchange and fails at the end like a wrong password, so
+    // the server does not reveal which accounts exist.
+    creds.hash = hash;
+    creds.salt = auth::randomBytes(16);
+    creds.iterations = config_->auth.scram_iterations;
+    creds.stored_key = auth::randomBytes(hash == auth::ScramHash::Sha1 ? 20 : 32);
+    creds.server_key = creds.stored_key;
+  }
+  sasl_account_ = account;
+  sasl_account_known_ = login.has_value();
+  sasl_account_disabled_ = login && login->disabled;
+  std::string server_first = scram_->serverFirst(client_first, creds);
+  phase_ = Phase::SaslChallenge;
+  co_await send(saslElement("challenge", auth::base64Encode(server_first)));
+  co_return true;
+}
+
+awaitable<bool> C2sSession::onSaslResponse(const xml::Element& response) {
+  auto message = auth::base64Decode(response.text());
+  phase_ = Phase::PreAuth;
+  if (!message || !scram_) {
+    scram_.reset();
+    co_return co_await saslFailure("incorrect-encoding", "", sasl_account_);
+  }
+  auto result = scram_->clientFinal(*message, cb_data_);
+  scram_.reset();
+  if (auto* failure = std::get_if<auth::SaslFailure>(&result)) {
+    co_return co_await saslFailure(failure->condition, failure->text, sasl_account_);
+  }
+  if (!sasl_account_known_) co_return co_await saslFailure("not-authorized", "", sasl_account_);
+  if (sasl_account_disabled_) {
+    co_await send(saslFailureElement("account-disabled",
+                                     "This account is disabled; contact your administrator."));
+    co_return true;
+  }
+  co_return co_await saslSuccess(std::get<std::string>(result));
+}
+
+awaitable<bool> C2sSession::saslPlain(const std::string& message) {
+  // authzid NUL authcid NUL password (RFC 4616)
+  size_t a = message.find('\0');
+  size_t b = a == std::string::npos ? a : message.find('\0', a + 1);
+  if (b == std::string::npos) co_return co_await saslFailure("malformed-request", "", "");
+  std::string authzid = message.substr(0, a);
+  std::string authcid = message.substr(a + 1, b - a - 1);
+  auto password = auth::saslprep(message.substr(b + 1));
+  auto node = nodeprep(authcid);
+  auto jid = node ? Jid::make(*node, domain_) : std::nullopt;
+  if (!jid || !password) co_return co_await saslFailure("not-authorized", "", "");
+  std::string account = jid->full();
+  if (!authzid.empty() && authzid != account)
+    co_return co_await saslFailure("invalid-authzid", "", account);
+  std::chrono::seconds retry{0};
+  if (!ctx_.throttle().allowed(peer_ip_, account, std::chrono::steady_clock::now(), &retry)) {
+    co_await send(saslFailureElement(
+        "temporary-auth-failure",
+        "Too many failed logins; try again in " + std::to_string(retry.count()) + " seconds."));
+    co_return true;
+  }
+  // PBKDF2 is deliberately slow: it runs on a database thread, never on an io thread.
+  enum class Outcome { Ok, Wrong, Disabled };
+  Outcome outcome = co_await ctx_.db().run([account, pw = *password](pqxx::connection& c) {
+    auto login = storage::loadLogin(c, account, auth::ScramHash::Sha256);
+    if (!login) return Outcome::Wrong;
+    auto derived = auth::deriveCredentials(auth::ScramHash::Sha256, pw, login->creds.salt,
+                                           login->creds.iterations);
+    if (!auth::constantTimeEquals(derived.stored_key, login->creds.stored_key))
+      return Outcome::Wrong;
+    return login->disabled ? Outcome::Disabled : Outcome::Ok;
+  });
+  sasl_account_ = account;
+  if (outcome == Outcome::Wrong) co_return co_await saslFailure("not-authorized", "", account);
+  if (outcome == Outcome::Disabled) {
+    co_await send(saslFailureElement("account-disabled",
+                                     "This account is disabled; contact your administrator."));
+    co_return true;
+  }
+  co_return co_await saslSuccess("");
+}
+
+awaitable<bool> C2sSession::saslFailure(const std::string& condition, const std::string& text,
+                                        const std::string& account) {
+  ctx_.throttle().recordFailure(peer_ip_, account, std::chrono::steady_clock::now());
+  log::info("c2s ", peer_ip_, ": authentication failed for '", account, "': ", condition);
+  phase_ = Phase::PreAuth;
+  co_await send(saslFailureElement(condition, text));
+  if (++sasl_failures_ >= kMaxSaslFailures) {
+    co_await streamError("policy-violation", "Too many failed authentication attempts.");
+    co_return false;
+  }
+  co_return true;
+}
+
+awaitable<bool> C2sSession::saslSuccess(const std::string& additional) {
+  ctx_.throttle().recordSuccess(peer_ip_, sasl_account_, std::chrono::steady_clock::now());
+  node_ = Jid::parse(sasl_account_)->node();
+  co_await send(saslElement("success", auth::base64Encode(additional)));
+  phase_ = Phase::PreBind;
+  header_sent_ = false;
+  parser_.setLimits(parserLimits(*config_, true));
+  co_return true;
+}
+
+awaitable<bool> C2sSession::onBind(const xml::Element& iq) {
+  std::string id(iq.attrOr("id"));
+  auto reply_error = [&](std::string_view condition, std::string_view text) {
+    return xml::toString(router::makeStanzaError(iq, condition, text), ns::kClient);
+  };
+  if (iq.attrOr("type") != "set") {
+    co_await send(reply_error("bad-request", "Resource binding uses type='set'."));
+    co_return true;
+  }
+  std::string requested = iq.child("bind", kBindNs)->childText("resource", kBindNs);
+  if (requested.empty()) requested = "parley-" + hexId(6);
+  auto full = Jid::make(node_, domain_, requested);
+  if (!full) {
+    co_await send(reply_error("bad-request", "That resource name is not allowed."));
+    co_return true;
+  }
+  jid_ = *full;
+  auto self = shared_from_this();
+  if (auto replaced = ctx_.registry().add(self)) {
+    replaced->kick("conflict",
+                   "Replaced by a new connection that logged in with the same resource.");
+  }
+  phase_ = Phase::Bound;
+  negotiation_timer_.cancel();
+  writer_started_ = true;
+  asio::co_spawn(
+      stream_.get_executor(), [self]() { return self->writer(); }, asio::detached);
+  xml::Element result(std::string(ns::kClient), "iq");
+  result.setAttr("type", "result");
+  if (!id.empty()) result.setAttr("id", id);
+  result.addChild(std::string(kBindNs), "bind")
+      .addChild(std::string(kBindNs), "jid")
+      .addText(jid_.full());
+  enqueue(xml::toString(result, ns::kClient));
+  log::info("c2s ", jid_.full(), " bound from ", peer_ip_, tls_active_ ? " (TLS)" : " (plaintext)");
+  co_return true;
+}
+
+void C2sSession::bounceStanza(const xml::Element& stanza, std::string_view condition,
+                              std::string_view text) {
+  if (!router::mayBounce(stanza)) return;
+  xml::Element error = router::makeStanzaError(stanza, condition, text);
+  error.removeAttr("from");  // from the server itself
+  enqueue(xml::toString(error, ns::kClient));
+}
+
+awaitable<void> C2sSession::onStanza(xml::Element element) {
+  const std::string& name = element.name();
+  if (element.ns() != ns::kClient || (name != "message" && name != "presence" && name != "iq")) {
+    co_await streamError("unsupported-stanza-type", "Unsupported element <" + name +
+                                                        "/> in namespace '" + element.ns() + "'.");
+    co_return;
+  }
+  // The server, never the client, says who a stanza is from (RFC 6120 §8.1.2.1).
+  element.setAttr("from", jid_.full());
+  Jid to;
+  if (const std::string* to_text = element.attr("to")) {
+    auto parsed = Jid::parse(*to_text);
+    if (!parsed) {
+      element.removeAttr("to");
+      bounceStanza(element, "jid-malformed", "The 'to' address is not a valid JID.");
+      co_return;
+    }
+    to = std::move(*parsed);
+    element.setAttr("to", to.full());
+  }
+  std::string_view type = element.attrOr("type");
+  if (name == "iq") {
+    bool request = type == "get" || type == "set";
+    if (!request && type != "result" && type != "error") {
+      bounceStanza(element, "bad-request", "An iq must have type get, set, result or error.");
+      co_return;
+    }
+    if (element.attr("id") == nullptr) {
+      bounceStanza(element, "bad-request", "An iq must carry an id.");
+      co_return;
+    }
+    size_t payloads = 0;
+    for (const auto& child : element.children()) payloads += child.element ? 1 : 0;
+    if (request && payloads != 1) {
+      bounceStanza(element, "bad-request", "An iq get or set must carry exactly one payload.");
+      co_return;
+    }
+  } else if (name == "presence") {
+    static constexpr std::string_view kTypes[] = {"",           "unavailable", "subscribe",
+                                                  "subscribed", "unsubscribe", "unsubscribed",
+                                                  "probe",      "error"};
+    if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes)) {
+      bounceStanza(element, "bad-request", "Unknown presence type.");
+      co_return;
+    }
+  }
+  Stanza stanza{std::move(element), jid_, std::move(to), Origin::Client};
+  try {
+    co_await ctx_.router().fromClient(std::move(stanza), shared_from_this());
+  } catch (const storage::DbOverloaded& e) {
+    log::warn("c2s ", jid_.full(), ": ", e.what());
+  } catch (const pqxx::failure& e) {
+    log::error("c2s ", jid_.full(), ": database error while routing: ", e.what());
+  }
+}
+
+}  // namespace parley::net

@@ -1,0 +1,115 @@
+#pragma once
+// One client connection (RFC 6120): stream negotiation (STARTTLS or direct TLS, SASL, resource
+// binding), then stanzas to the router and deliveries back to the client. Everything runs on the
+// connection's strand; other sessions reach it only through deliver() and kick(), which post.
+//
+// Reading and writing are separate coroutines once the session is bound, so a client that stops
+// reading never holds up its own reads, let alone another session: its queue grows up to
+// limits.send_queue_bytes, then it is disconnected.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "auth/scram.hpp"
+#include "router/client_session.hpp"
+#include "router/server_context.hpp"
+#include "xml/stream_parser.hpp"
+
+namespace parley::net {
+
+class C2sSession final : public router::ClientSession,
+                         public std::enable_shared_from_this<C2sSession> {
+ public:
+  using Socket = boost::asio::ip::tcp::socket;
+
+  C2sSession(router::ServerContext& ctx, Socket socket,
+             std::shared_ptr<boost::asio::ssl::context> tls, bool direct_tls);
+  ~C2sSession() override;
+
+  void start();
+
+  void deliver(std::shared_ptr<const xml::Element> stanza) override;
+  void kick(std::string condition, std::string text) override;
+
+ private:
+  enum class Phase {
+    Connected,      // waiting for the first stream header
+    PreTls,         // header seen, TLS not yet up
+    PreAuth,        // TLS (or plaintext allowed), SASL not done
+    SaslChallenge,  // SCRAM server-first sent, waiting for <response/>
+    PreBind,        // authenticated, no resource yet
+    Bound,          // stanzas flow
+    Closing,
+  };
+
+  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<void> readLoop();
+  boost::asio::awaitable<void> writer();
+  boost::asio::awaitable<void> watchdog();
+  boost::asio::awaitable<size_t> readSome(char* data, size_t size);
+  boost::asio::awaitable<void> writeDirect(const std::string& bytes);
+  // Sends during negotiation (direct write) or after binding (queued).
+  boost::asio::awaitable<void> send(std::string bytes);
+  void enqueue(std::string bytes);
+
+  // Returns false when the stream must close.
+  boost::asio::awaitable<bool> onEvent(xml::StreamEvent& event);
+  boost::asio::awaitable<bool> onStreamOpen(const xml::Element& header);
+  boost::asio::awaitable<bool> onNegotiation(xml::Element& element);
+  boost::asio::awaitable<bool> onStartTls();
+  boost::asio::awaitable<bool> onAuth(const xml::Element& auth);
+  boost::asio::awaitable<bool> onSaslResponse(const xml::Element& response);
+  boost::asio::awaitable<bool> onBind(const xml::Element& iq);
+  boost::asio::awaitable<void> onStanza(xml::Element element);
+
+  boost::asio::awaitable<bool> saslPlain(const std::string& message);
+  boost::asio::awaitable<bool> saslFailure(const std::string& condition, const std::string& text,
+                                           const std::string& account);
+  boost::asio::awaitable<bool> saslSuccess(const std::string& additional);
+  // Sends a stream error (and our header first if the client never got one) and closes.
+  boost::asio::awaitable<void> streamError(const std::string& condition, const std::string& text);
+  boost::asio::awaitable<void> sendFeatures();
+  void bounceStanza(const xml::Element& stanza, std::string_view condition, std::string_view text);
+  void closeSocket();
+
+  router::ServerContext& ctx_;
+  std::shared_ptr<const config::Config> config_;  // the configuration this session started with
+  boost::asio::ssl::stream<Socket> stream_;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
+  bool direct_tls_;
+  bool tls_active_ = false;
+  Phase phase_ = Phase::Connected;
+  bool header_sent_ = false;
+  bool writer_started_ = false;
+  bool close_after_flush_ = false;
+  bool timed_out_ = false;
+  std::string peer_ip_;
+  std::string stream_id_;
+  std::string domain_;
+  std::string node_;  // authenticated account's node
+
+  xml::StreamParser parser_;
+
+  // SASL state
+  std::optional<auth::ScramServer> scram_;
+  std::string sasl_account_;
+  std::string cb_data_;
+  bool sasl_account_known_ = false;
+  bool sasl_account_disabled_ = false;
+  unsigned sasl_failures_ = 0;
+
+  // Outgoing queue (after binding)
+  std::deque<std::string> out_queue_;
+  size_t queued_bytes_ = 0;
+  boost::asio::steady_timer write_signal_;
+  boost::asio::steady_timer negotiation_timer_;
+};
+
+}  // namespace parley::net

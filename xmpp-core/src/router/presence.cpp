@@ -1,0 +1,385 @@
+// Presence and subscriptions (RFC 6121 §3, §4) for local accounts.
+
+#include <algorithm>
+
+#include "router/router.hpp"
+#include "router/stanza_errors.hpp"
+#include "util/log.hpp"
+
+namespace parley::router {
+namespace {
+
+constexpr std::string_view kDelayNs = "urn:xmpp:delay";
+
+std::optional<SubscriptionEvent> outboundEvent(std::string_view type) {
+  if (type == "subscribe") return SubscriptionEvent::OutSubscribe;
+  if (type == "subscribed") return SubscriptionEvent::OutSubscribed;
+  if (type == "unsubscribe") return SubscriptionEvent::OutUnsubscribe;
+  if (type == "unsubscribed") return SubscriptionEvent::OutUnsubscribed;
+  return std::nullopt;
+}
+
+SubscriptionEvent inboundOf(SubscriptionEvent out) {
+  switch (out) {
+    case SubscriptionEvent::OutSubscribe:
+      return SubscriptionEvent::InSubscribe;
+    case SubscriptionEvent::OutSubscribed:
+      return SubscriptionEvent::InSubscribed;
+    case SubscriptionEvent::OutUnsubscribe:
+      return SubscriptionEvent::InUnsubscribe;
+    default:
+      return SubscriptionEvent::InUnsubscribed;
+  }
+}
+
+SubscriptionState stateOf(const storage::RosterItem& item) {
+  SubscriptionState s;
+  s.to = item.subscription == "to" || item.subscription == "both";
+  s.from = item.subscription == "from" || item.subscription == "both";
+  s.ask_out = item.ask_out;
+  s.pending_in = item.pending_in;
+  s.preapproved = item.preapproved;
+  return s;
+}
+
+// Writes the state into the item; returns true when that made a hidden item a roster entry.
+bool applyState(storage::RosterItem& item, const SubscriptionState& s) {
+  item.subscription = s.subscription();
+  item.ask_out = s.ask_out;
+  item.pending_in = s.pending_in;
+  item.preapproved = s.preapproved;
+  // Any real subscription (or our own request) makes the contact a roster entry; a stranger's
+  // pending request or our pre-approval alone does not (RFC 6121 §3.1.3, §3.4).
+  if (!item.listed && (s.to || s.from || s.ask_out)) {
+    item.listed = true;
+    return true;
+  }
+  return false;
+}
+
+storage::RosterItem itemOrNew(std::optional<storage::RosterItem> existing,
+                              const std::string& contact) {
+  if (existing) return std::move(*existing);
+  storage::RosterItem item;
+  item.contact = contact;
+  item.listed = false;
+  return item;
+}
+
+int parsePriority(const xml::Element& presence) {
+  std::string text = presence.childText("priority", ns::kClient);
+  if (text.empty()) return 0;
+  try {
+    int p = std::stoi(text);
+    return std::clamp(p, -128, 127);
+  } catch (...) {
+    return 0;
+  }
+}
+
+xml::Element subscriptionStanza(std::string_view type, const std::string& from,
+                                const std::string& to) {
+  xml::Element p(std::string(ns::kClient), "presence");
+  p.setAttr("type", std::string(type));
+  p.setAttr("from", from);
+  p.setAttr("to", to);
+  return p;
+}
+
+struct ItemChange {
+  SubscriptionOutcome outcome;
+  storage::RosterItem item;
+  int64_t version = 0;
+  bool account_exists = true;
+};
+
+}  // namespace
+
+Task<void> Router::routePresence(Stanza& stanza, const SessionPtr& session) {
+  std::string_view type = stanza.type();
+  if (auto event = outboundEvent(type)) {
+    if (stanza.to.empty() || stanza.to.node().empty()) {
+      bounce(session, stanza.element, "jid-malformed",
+             "A subscription request must be addressed to an account.");
+      co_return;
+    }
+    co_await outboundSubscription(stanza, session);
+    co_return;
+  }
+  if (type == "probe") co_return;  // probes are the server's business (RFC 6121 §4.3)
+  if (!stanza.to.empty()) {
+    directedPresence(stanza, session);
+    co_return;
+  }
+  if (type.empty() || type == "unavailable") {
+    co_await broadcastPresence(stanza, session);
+    co_return;
+  }
+  if (type != "error") {
+    bounce(session, stanza.element, "bad-request", "Unknown presence type.");
+  }
+}
+
+void Router::directedPresence(Stanza& stanza, const SessionPtr& session) {
+  std::string_view type = stanza.type();
+  if (!ctx_.isLocalDomain(stanza.to.domain())) return;  // no federation yet: dropped
+  if (type.empty() && session->available()) {
+    session->directed_presence_targets.insert(stanza.to.full());
+  } else if (type == "unavailable") {
+    session->directed_presence_targets.erase(stanza.to.full());
+  }
+  auto shared = std::make_shared<const xml::Element>(std::move(stanza.element));
+  if (!stanza.to.isBare()) {
+    if (auto target = ctx_.registry().find(stanza.to)) deliver(target, shared);
+    return;
+  }
+  for (auto& s : ctx_.registry().sessionsOf(stanza.to.bareString())) {
+    if (s->available()) deliver(s, shared);
+  }
+}
+
+Task<void> Router::broadcastPresence(Stanza& stanza, const SessionPtr& session) {
+  bool unavailable = stanza.type() == "unavailable";
+  if (unavailable) {
+    if (!session->available()) co_return;
+    co_await broadcastUnavailable(session, &stanza.element);
+    co_return;
+  }
+  bool initial = !session->available();
+  stanza.element.removeAttr("to");
+  int priority = parsePriority(stanza.element);
+  auto presence = std::make_shared<const xml::Element>(stanza.element);
+  session->setPresence(presence, priority);
+
+  const std::string owner = session->jid().bareString();
+  storage::Roster roster = co_await ctx_.db().run(
+      [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); });
+
+  // To every available resource of each contact subscribed to us, and to all our own resources
+  // (the sender included, RFC 6121 §4.2.2).
+  for (const auto& item : roster.items) {
+    if (item.subscription != "from" && item.subscription != "both") continue;
+    for (auto& s : ctx_.registry().sessionsOf(item.contact)) {
+      if (!s->available()) continue;
+      xml::Element copy = *presence;
+      copy.setAttr("to", s->jid().full());
+      deliver(s, std::move(copy));
+    }
+  }
+  for (auto& s : ctx_.registry().sessionsOf(owner)) {
+    if (!s->available()) continue;
+    xml::Element copy = *presence;
+    copy.setAttr("to", s->jid().full());
+    deliver(s, std::move(copy));
+  }
+  if (!initial) co_return;
+
+  // Initial presence: the current presence of everyone we are subscribed to (the probe answered
+  // locally) and of our other resources.
+  for (const auto& item : roster.items) {
+    if (item.subscription != "to" && item.subscription != "both") continue;
+    for (auto& s : ctx_.registry().sessionsOf(item.contact)) {
+      auto their = s->presence();
+      if (!their) continue;
+      xml::Element copy = *their;
+      copy.setAttr("to", session->jid().full());
+      deliver(session, std::move(copy));
+    }
+  }
+  for (auto& s : ctx_.registry().sessionsOf(owner)) {
+    if (s.get() == session.get()) continue;
+    auto their = s->presence();
+    if (!their) continue;
+    xml::Element copy = *their;
+    copy.setAttr("to", session->jid().full());
+    deliver(session, std::move(copy));
+  }
+  // Subscription requests that arrived while we were away (RFC 6121 §3.1.3).
+  for (const auto& item : roster.items) {
+    if (!item.pending_in) continue;
+    deliver(session, subscriptionStanza("subscribe", item.contact, owner));
+  }
+  co_await initialPresenceWork(session);
+}
+
+Task<void> Router::initialPresenceWork(const SessionPtr& session) {
+  // Offline messages (XEP-0160) go to the first resource with non-negative priority.
+  if (session->priority() < 0) co_return;
+  const std::string owner = session->jid().bareString();
+  std::vector<storage::OfflineMessage> messages = co_await ctx_.db().run(
+      [owner](pqxx::connection& c) { return storage::takeOffline(c, owner); });
+  const std::string domain = session->jid().domain();
+  for (const auto& m : messages) {
+    auto element = parseStoredStanza(m.stanza);
+    if (!element) {
+      log::error("offline message ", m.id, " for ", owner, " could not be parsed; skipped");
+      continue;
+    }
+    element->removeChildren("delay", kDelayNs);
+    auto& delay = element->addChild(std::string(kDelayNs), "delay");
+    delay.setAttr("from", domain);
+    delay.setAttr("stamp", m.stored_at);
+    delay.addText("Offline Storage");
+    deliver(session, std::move(*element));
+  }
+}
+
+Task<void> Router::broadcastUnavailable(const SessionPtr& session,
+                                        const xml::Element* status_source) {
+  xml::Element unavailable(std::string(ns::kClient), "presence");
+  unavailable.setAttr("type", "unavailable");
+  unavailable.setAttr("from", session->jid().full());
+  if (status_source) {
+    if (auto* status = status_source->child("status", ns::kClient)) unavailable.addChild(*status);
+  }
+  session->setPresence(nullptr, 0);
+  const std::string owner = session->jid().bareString();
+  storage::Roster roster;
+  try {
+    roster = co_await ctx_.db().run(
+        [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); });
+  } catch (const std::exception& e) {
+    log::error("roster of ", owner, " unavailable for presence broadcast: ", e.what());
+  }
+  std::set<std::string> told;
+  auto tell = [&](const SessionPtr& s) {
+    if (!told.insert(s->jid().full()).second) return;
+    xml::Element copy = unavailable;
+    copy.setAttr("to", s->jid().full());
+    deliver(s, std::move(copy));
+  };
+  for (const auto& item : roster.items) {
+    if (item.subscription != "from" && item.subscription != "both") continue;
+    for (auto& s : ctx_.registry().sessionsOf(item.contact))
+      if (s->available()) tell(s);
+  }
+  for (auto& s : ctx_.registry().sessionsOf(owner))
+    if (s->available() || s.get() == session.get()) tell(s);
+  for (const auto& target : session->directed_presence_targets) {
+    auto jid = Jid::parse(target);
+    if (!jid) continue;
+    if (jid->isBare()) {
+      for (auto& s : ctx_.registry().sessionsOf(target)) tell(s);
+    } else if (auto s = ctx_.registry().find(*jid)) {
+      tell(s);
+    }
+  }
+  session->directed_presence_targets.clear();
+}
+
+Task<void> Router::sessionClosed(SessionPtr session) {
+  bool was_available = session->available();
+  if (was_available) co_await broadcastUnavailable(session, nullptr);
+  // Last activity (XEP-0012) is recorded when the account's last resource leaves.
+  const std::string owner = session->jid().bareString();
+  auto others = ctx_.registry().sessionsOf(owner);
+  bool last = std::none_of(others.begin(), others.end(),
+                           [&](const SessionPtr& s) { return s.get() != session.get(); });
+  if (!last) co_return;
+  storage::LastActivity activity;
+  activity.logout_unix = std::time(nullptr);
+  try {
+    co_await ctx_.db().run(
+        [owner, activity](pqxx::connection& c) { storage::saveLastActivity(c, owner, activity); });
+  } catch (const std::exception& e) {
+    log::warn("last activity of ", owner, " not saved: ", e.what());
+  }
+}
+
+// ---- subscriptions ----
+
+Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr&) {
+  SubscriptionEvent event = *outboundEvent(stanza.type());
+  const Jid owner = stanza.from.bare();
+  const Jid contact = stanza.to.bare();
+  const std::string owner_s = owner.full(), contact_s = contact.full();
+  ItemChange change = co_await ctx_.db().run([=](pqxx::connection& c) {
+    ItemChange r;
+    r.item = itemOrNew(storage::loadRosterItem(c, owner_s, contact_s), contact_s);
+    r.outcome = applySubscription(stateOf(r.item), event);
+    r.outcome.changed |= applyState(r.item, r.outcome.state);
+    if (r.outcome.changed) r.version = storage::saveRosterItem(c, owner_s, r.item);
+    return r;
+  });
+  if (change.outcome.changed && change.item.listed) {
+    pushRosterItem(owner_s, change.item, change.version);
+  }
+  if (change.outcome.route && ctx_.isLocalDomain(contact.domain())) {
+    xml::Element routed = stanza.element;
+    routed.setAttr("from", owner_s);  // subscription stanzas carry the bare JID (§3.1.2)
+    routed.setAttr("to", contact_s);
+    co_await inboundSubscription(contact, owner, inboundOf(event), routed);
+  }
+  if (change.outcome.send_presence) sendPresenceOfAll(owner_s, contact_s);
+  if (change.outcome.send_unavailable) sendUnavailableOfAll(owner_s, contact_s);
+}
+
+Task<void> Router::inboundSubscription(const Jid& owner, const Jid& contact,
+                                       SubscriptionEvent event, const xml::Element& stanza) {
+  const std::string owner_s = owner.full(), contact_s = contact.full();
+  ItemChange change = co_await ctx_.db().run([=](pqxx::connection& c) {
+    ItemChange r;
+    if (!storage::accountExists(c, owner_s)) {
+      r.account_exists = false;
+      return r;
+    }
+    r.item = itemOrNew(storage::loadRosterItem(c, owner_s, contact_s), contact_s);
+    r.outcome = applySubscription(stateOf(r.item), event);
+    r.outcome.changed |= applyState(r.item, r.outcome.state);
+    if (r.outcome.changed) r.version = storage::saveRosterItem(c, owner_s, r.item);
+    return r;
+  });
+  if (!change.account_exists) {
+    // §3.1.3: a request to a non-existent account is answered with 'unsubscribed'.
+    if (event == SubscriptionEvent::InSubscribe) {
+      xml::Element refusal = subscriptionStanza("unsubscribed", owner_s, contact_s);
+      co_await inboundSubscription(contact, owner, SubscriptionEvent::InUnsubscribed, refusal);
+    }
+    co_return;
+  }
+  if (change.outcome.changed && change.item.listed) {
+    pushRosterItem(owner_s, change.item, change.version);
+  }
+  if (change.outcome.deliver) {
+    auto shared = std::make_shared<const xml::Element>(stanza);
+    for (auto& s : ctx_.registry().sessionsOf(owner_s)) {
+      if (s->available()) deliver(s, shared);
+    }
+  }
+  if (change.outcome.auto_subscribed) {
+    xml::Element approval = subscriptionStanza("subscribed", owner_s, contact_s);
+    co_await inboundSubscription(contact, owner, SubscriptionEvent::InSubscribed, approval);
+  }
+  if (change.outcome.send_presence) sendPresenceOfAll(owner_s, contact_s);
+}
+
+void Router::sendPresenceOfAll(const std::string& from_bare, const std::string& to_bare) {
+  auto recipients = ctx_.registry().sessionsOf(to_bare);
+  for (auto& s : ctx_.registry().sessionsOf(from_bare)) {
+    auto presence = s->presence();
+    if (!presence) continue;
+    for (auto& r : recipients) {
+      if (!r->available()) continue;
+      xml::Element copy = *presence;
+      copy.setAttr("to", r->jid().full());
+      deliver(r, std::move(copy));
+    }
+  }
+}
+
+void Router::sendUnavailableOfAll(const std::string& from_bare, const std::string& to_bare) {
+  auto recipients = ctx_.registry().sessionsOf(to_bare);
+  for (auto& s : ctx_.registry().sessionsOf(from_bare)) {
+    if (!s->available()) continue;
+    for (auto& r : recipients) {
+      if (!r->available()) continue;
+      xml::Element p(std::string(ns::kClient), "presence");
+      p.setAttr("type", "unavailable");
+      p.setAttr("from", s->jid().full());
+      p.setAttr("to", r->jid().full());
+      deliver(r, std::move(p));
+    }
+  }
+}
+
+}  // namespace parley::router

@@ -1,0 +1,264 @@
+#include "router/router.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+
+#include "router/stanza_errors.hpp"
+#include "util/log.hpp"
+#include "xml/serializer.hpp"
+#include "xml/stream_parser.hpp"
+
+namespace parley::router {
+namespace {
+
+constexpr std::string_view kDelayNs = "urn:xmpp:delay";
+
+bool isLocalAccountJid(const ServerContext& ctx, const Jid& jid) {
+  return !jid.node().empty() && ctx.isLocalDomain(jid.domain());
+}
+
+}  // namespace
+
+Router::Router(ServerContext& ctx) : ctx_(ctx) {}
+
+void Router::addIqService(std::string ns, IqService service) {
+  iq_services_[std::move(ns)] = std::move(service);
+}
+
+xml::Element makeResult(const Stanza& request) {
+  xml::Element reply(std::string(ns::kClient), "iq");
+  reply.setAttr("type", "result");
+  if (auto id = request.element.attr("id")) reply.setAttr("id", *id);
+  if (auto from = request.element.attr("from")) reply.setAttr("to", *from);
+  if (auto to = request.element.attr("to")) reply.setAttr("from", *to);
+  return reply;
+}
+
+std::optional<xml::Element> parseStoredStanza(const std::string& text) {
+  xml::ParserLimits limits;
+  limits.max_stanza_bytes = text.size() + 4096;
+  limits.max_depth = 64;
+  xml::StreamParser parser(limits);
+  std::vector<xml::StreamEvent> events;
+  static const std::string kHeader =
+      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+  if (!parser.feed(kHeader, events) || !parser.feed(text, events)) return std::nullopt;
+  for (auto& ev : events) {
+    if (ev.kind == xml::StreamEvent::Kind::Stanza) return std::move(ev.element);
+  }
+  return std::nullopt;
+}
+
+std::string utcTimestamp() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void Router::deliver(const SessionPtr& session, std::shared_ptr<const xml::Element> stanza) {
+  session->deliver(std::move(stanza));
+}
+
+void Router::deliver(const SessionPtr& session, xml::Element stanza) {
+  session->deliver(std::make_shared<const xml::Element>(std::move(stanza)));
+}
+
+void Router::bounce(const SessionPtr& session, const xml::Element& stanza,
+                    std::string_view condition, std::string_view text) {
+  if (!session || !mayBounce(stanza)) return;
+  deliver(session, makeStanzaError(stanza, condition, text));
+}
+
+Task<void> Router::fromClient(Stanza stanza, SessionPtr session) {
+  // stanza.in, then stanza.route: empty until the module host attaches policy modules.
+  for (HookPoint point : {HookPoint::StanzaFromClient, HookPoint::PreRoute}) {
+    Verdict verdict = ctx_.hooks().run(point, stanza);
+    if (verdict.kind == Verdict::Kind::Drop) co_return;
+    if (verdict.kind == Verdict::Kind::Reject) {
+      bounce(session, stanza.element,
+             verdict.condition.empty() ? "policy-violation" : verdict.condition, verdict.text);
+      co_return;
+    }
+  }
+  if (stanza.kind() == "message") {
+    co_await routeMessage(stanza, session);
+  } else if (stanza.kind() == "presence") {
+    co_await routePresence(stanza, session);
+  } else {
+    co_await routeIq(stanza, session);
+  }
+}
+
+// ---- messages (RFC 6121 §8.5) ----
+
+Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
+  if (stanza.to.empty()) {
+    // RFC 6120 §10.3: no 'to' means the sender's own account.
+    stanza.to = stanza.from.bare();
+    stanza.element.setAttr("to", stanza.to.full());
+  }
+  std::string_view type = stanza.type();
+  if (!ctx_.isLocalDomain(stanza.to.domain())) {
+    bounce(session, stanza.element, "remote-server-not-found",
+           "This server does not federate with other domains.");
+    co_return;
+  }
+  if (stanza.to.node().empty()) {
+    // Messages to the server itself: nothing here consumes them.
+    if (type != "error" && type != "headline")
+      bounce(session, stanza.element, "service-unavailable",
+             "The server does not accept messages.");
+    co_return;
+  }
+  if (type == "error" && stanza.to.isBare()) co_return;  // errors go to full JIDs only
+
+  auto shared = std::make_shared<const xml::Element>(std::move(stanza.element));
+  if (!stanza.to.isBare()) {
+    if (auto target = ctx_.registry().find(stanza.to)) {
+      deliver(target, shared);
+      co_return;
+    }
+    // §8.5.3.2.1: no such resource.
+    if (type == "error") co_return;
+    if (type == "groupchat") {
+      bounce(session, *shared, "service-unavailable", "That resource is not online.");
+      co_return;
+    }
+  }
+  if (type == "groupchat") {
+    bounce(session, *shared, "service-unavailable",
+           "Group chat messages cannot be sent to a user account.");
+    co_return;
+  }
+  std::vector<SessionPtr> targets;
+  for (auto& s : ctx_.registry().sessionsOf(stanza.to.bareString())) {
+    if (s->available() && s->priority() >= 0) targets.push_back(std::move(s));
+  }
+  if (!targets.empty()) {
+    for (const auto& t : targets) deliver(t, shared);
+    co_return;
+  }
+  if (type == "headline") co_return;  // headlines are not stored (§8.5.2.1.1)
+  stanza.element = *shared;
+  co_await storeOfflineOrBounce(stanza, session);
+}
+
+Task<void> Router::storeOfflineOrBounce(const Stanza& stanza, const SessionPtr& sender) {
+  const std::string owner = stanza.to.bareString();
+  const size_t cap = ctx_.config()->limits.offline_max_messages;
+  std::string text = xml::toString(stanza.element, ns::kClient);
+  enum class Outcome { Stored, Full, NoAccount };
+  Outcome outcome = Outcome::NoAccount;
+  try {
+    outcome = co_await ctx_.db().run([owner, text, cap](pqxx::connection& c) {
+      if (!storage::accountExists(c, owner)) return Outcome::NoAccount;
+      return storage::storeOffline(c, owner, text, cap) ? Outcome::Stored : Outcome::Full;
+    });
+  } catch (const std::exception& e) {
+    log::error("offline storage for ", owner, " failed: ", e.what());
+    bounce(sender, stanza.element, "internal-server-error",
+           "The message could not be stored for later delivery; please retry.");
+    co_return;
+  }
+  switch (outcome) {
+    case Outcome::Stored:
+      break;
+    case Outcome::Full:
+      bounce(sender, stanza.element, "service-unavailable",
+             "The recipient is offline and their offline message store is full.");
+      break;
+    case Outcome::NoAccount:
+      bounce(sender, stanza.element, "service-unavailable", "No such user on this server.");
+      break;
+  }
+}
+
+// ---- iq (RFC 6120 §8.2.3) ----
+
+Task<void> Router::routeIq(Stanza& stanza, const SessionPtr& session) {
+  std::string_view type = stanza.type();
+  bool request = (type == "get" || type == "set");
+  // Addressed to an account's bare JID (or none: the sender's own) or a local domain: a service
+  // answers on the entity's behalf.
+  bool to_own_account = stanza.to.empty() || stanza.to == stanza.from.bare();
+  bool to_server =
+      !stanza.to.empty() && stanza.to.isDomain() && ctx_.isLocalDomain(stanza.to.domain());
+  bool to_bare_account =
+      !stanza.to.empty() && stanza.to.isBare() && isLocalAccountJid(ctx_, stanza.to);
+
+  if (!stanza.to.empty() && !ctx_.isLocalDomain(stanza.to.domain())) {
+    bounce(session, stanza.element, "remote-server-not-found",
+           "This server does not federate with other domains.");
+    co_return;
+  }
+  if (!stanza.to.empty() && !stanza.to.isBare()) {
+    if (stanza.to.node().empty()) {
+      bounce(session, stanza.element, "service-unavailable", "No such service on this server.");
+      co_return;
+    }
+    // To a full JID: the resource answers, or nobody does.
+    if (auto target = ctx_.registry().find(stanza.to)) {
+      deliver(target, std::move(stanza.element));
+    } else if (request) {
+      bounce(session, stanza.element, "service-unavailable", "That resource is not online.");
+    }
+    co_return;
+  }
+  if (!request) co_return;  // results and errors to the server or a bare JID end here
+
+  const xml::Element* payload = stanza.element.firstChildElement();
+  if (payload == nullptr) {
+    bounce(session, stanza.element, "bad-request", "An iq get or set must carry one payload.");
+    co_return;
+  }
+  auto it = iq_services_.find(payload->ns());
+  if (it == iq_services_.end()) {
+    bounce(session, stanza.element, "feature-not-implemented",
+           "This server does not implement " + payload->ns() + ".");
+    co_return;
+  }
+  const IqService& service = it->second;
+  bool served = to_server ? service.for_server : service.for_accounts;
+  if (!served || (!to_server && !to_own_account && !to_bare_account)) {
+    bounce(session, stanza.element, "service-unavailable",
+           "That entity does not offer " + payload->ns() + ".");
+    co_return;
+  }
+  if (!to_server && !to_own_account) {
+    // An account that does not exist answers nothing (RFC 6121 §8.5.1).
+    bool exists = false;
+    if (!ctx_.registry().sessionsOf(stanza.to.bareString()).empty()) {
+      exists = true;
+    } else {
+      std::string bare = stanza.to.bareString();
+      exists = co_await ctx_.db().run(
+          [bare](pqxx::connection& c) { return storage::accountExists(c, bare); });
+    }
+    if (!exists) {
+      bounce(session, stanza.element, "service-unavailable", "No such user on this server.");
+      co_return;
+    }
+  }
+  IqRequest req{stanza,
+                *payload,
+                session,
+                *this,
+                ctx_,
+                to_server,
+                to_server ? stanza.to : (to_own_account ? stanza.from.bare() : stanza.to)};
+  xml::Element reply;
+  try {
+    reply = co_await service.handler(req);
+  } catch (const std::exception& e) {
+    log::error("iq ", payload->ns(), " from ", stanza.from.full(), " failed: ", e.what());
+    reply = makeStanzaError(stanza.element, "internal-server-error",
+                            "The server could not complete this request; please retry.");
+  }
+  if (session) deliver(session, std::move(reply));
+}
+
+}  // namespace parley::router

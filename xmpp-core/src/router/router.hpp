@@ -1,0 +1,112 @@
+#pragma once
+// Stanza routing for local accounts (RFC 6120 §10, RFC 6121 §8): messages, presence and
+// subscriptions, iq to sessions or to the server's services, and offline storage. Every
+// function runs on the calling session's strand; work on other sessions goes through their
+// deliver(), database work through the pool, so nothing here blocks an io thread.
+
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "parley/stanza.hpp"
+#include "router/client_session.hpp"
+#include "router/server_context.hpp"
+#include "router/subscription.hpp"
+#include "storage/stores.hpp"
+
+namespace parley::router {
+
+template <class T>
+using Task = boost::asio::awaitable<T>;
+
+class Router;
+
+// One iq addressed to the server or to an account's bare JID, for a service to answer.
+struct IqRequest {
+  Stanza& stanza;
+  const xml::Element& payload;  // the single child of the iq
+  SessionPtr session;           // the requesting session (null for internal requests)
+  Router& router;
+  ServerContext& ctx;
+  bool to_server;  // addressed to a local domain rather than an account
+  Jid target;      // the bare JID or domain the iq is addressed to
+  bool fromOwner() const { return !to_server && stanza.from.bare() == target; }
+};
+
+// A service answers with the full reply (result or error) built with makeResult/makeStanzaError.
+using IqHandler = std::function<Task<xml::Element>(IqRequest&)>;
+
+struct IqService {
+  IqHandler handler;
+  bool for_server = true;    // answers iqs addressed to a local domain
+  bool for_accounts = true;  // answers iqs addressed to an account's bare JID (or no 'to')
+};
+
+class Router {
+ public:
+  explicit Router(ServerContext& ctx);
+
+  // Registers the service answering iqs whose payload is in `ns`.
+  void addIqService(std::string ns, IqService service);
+  // Features the server advertises in disco#info (kept with the services that provide them).
+  void addServerFeature(std::string feature) { server_features_.push_back(std::move(feature)); }
+  const std::vector<std::string>& serverFeatures() const { return server_features_; }
+
+  // A stanza from a bound client session, 'from' already stamped by the session.
+  Task<void> fromClient(Stanza stanza, SessionPtr session);
+  // The session ended (socket closed, kicked or stream closed): unavailable broadcast and
+  // last-activity bookkeeping.
+  Task<void> sessionClosed(SessionPtr session);
+
+  // Delivery helpers shared with services.
+  void deliver(const SessionPtr& session, std::shared_ptr<const xml::Element> stanza);
+  void deliver(const SessionPtr& session, xml::Element stanza);
+  // Sends an error reply for `stanza` to its sender session (never for errors and iq results).
+  void bounce(const SessionPtr& session, const xml::Element& stanza, std::string_view condition,
+              std::string_view text);
+  // Pushes a changed roster item to the owner's resources that requested the roster.
+  void pushRosterItem(const std::string& owner, const storage::RosterItem& item, int64_t version,
+                      bool removed = false);
+  static xml::Element rosterItemElement(const storage::RosterItem& item, bool removed = false);
+  // After a roster removal: tells the contact's side, as an unsubscribe/unsubscribed would.
+  void notifyRemovedContact(const std::string& owner, const std::string& contact,
+                            std::string_view type);
+
+  ServerContext& ctx() { return ctx_; }
+
+ private:
+  Task<void> routeMessage(Stanza& stanza, const SessionPtr& session);
+  Task<void> routePresence(Stanza& stanza, const SessionPtr& session);
+  Task<void> routeIq(Stanza& stanza, const SessionPtr& session);
+
+  // Presence (router/presence.cpp)
+  Task<void> broadcastPresence(Stanza& stanza, const SessionPtr& session);
+  Task<void> broadcastUnavailable(const SessionPtr& session, const xml::Element* status_source);
+  Task<void> initialPresenceWork(const SessionPtr& session);
+  void directedPresence(Stanza& stanza, const SessionPtr& session);
+  Task<void> outboundSubscription(Stanza& stanza, const SessionPtr& session);
+  Task<void> inboundSubscription(const Jid& owner, const Jid& contact, SubscriptionEvent event,
+                                 const xml::Element& stanza);
+  void sendPresenceOfAll(const std::string& from_bare, const std::string& to_bare);
+  void sendUnavailableOfAll(const std::string& from_bare, const std::string& to_bare);
+
+  // Messages
+  Task<void> storeOfflineOrBounce(const Stanza& stanza, const SessionPtr& sender);
+
+  ServerContext& ctx_;
+  std::map<std::string, IqService, std::less<>> iq_services_;
+  std::vector<std::string> server_features_;
+};
+
+// A result iq answering `request` (same id, from/to swapped), optionally with a payload.
+xml::Element makeResult(const Stanza& request);
+
+// Parses one serialized stanza (e.g. from offline storage) back into an element.
+std::optional<xml::Element> parseStoredStanza(const std::string& text);
+
+// "2026-11-28T18:50:44Z" for now, for XEP-0203/XEP-0082 stamps.
+std::string utcTimestamp();
+
+}  // namespace parley::router

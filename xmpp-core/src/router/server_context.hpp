@@ -1,0 +1,55 @@
+#pragma once
+// What every part of the running server shares: configuration, database pool, session
+// registry, hook chains and throttles. One instance lives for the life of parleyd.
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "auth/auth_throttle.hpp"
+#include "config/config.hpp"
+#include "parley/hooks.hpp"
+#include "router/session_registry.hpp"
+#include "storage/db_pool.hpp"
+
+namespace parley::router {
+
+class Router;
+
+class ServerContext {
+ public:
+  ServerContext(boost::asio::io_context& io, std::shared_ptr<const config::Config> config,
+                storage::DbPool& db);
+
+  boost::asio::io_context& io() { return io_; }
+  storage::DbPool& db() { return db_; }
+  SessionRegistry& registry() { return registry_; }
+  HookChains& hooks() { return hooks_; }
+  auth::AuthThrottle& throttle() { return throttle_; }
+  Router& router() { return *router_; }
+  void setRouter(Router* router) { router_ = router; }
+
+  // The configuration in force; a reload swaps it (sessions keep the one they started with for
+  // their own limits).
+  std::shared_ptr<const config::Config> config() const;
+  void setConfig(std::shared_ptr<const config::Config> config);
+
+  bool isLocalDomain(std::string_view domain) const;
+  std::chrono::steady_clock::time_point startedAt() const { return started_; }
+
+ private:
+  boost::asio::io_context& io_;
+  storage::DbPool& db_;
+  mutable std::mutex config_mutex_;
+  std::shared_ptr<const config::Config> config_;
+  SessionRegistry registry_;
+  HookChains hooks_;
+  auth::AuthThrottle throttle_;
+  Router* router_ = nullptr;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace parley::router

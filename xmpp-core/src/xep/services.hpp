@@ -1,0 +1,20 @@
+#pragma once
+// The core protocol services answered by the server itself. Each registers its iq namespace and
+// the disco features it provides with the router.
+
+#include "router/router.hpp"
+
+namespace parley::xep {
+
+void registerDisco(router::Router& router);          // XEP-0030
+void registerPing(router::Router& router);           // XEP-0199
+void registerVersion(router::Router& router);        // XEP-0092
+void registerTime(router::Router& router);           // XEP-0202
+void registerLastActivity(router::Router& router);   // XEP-0012
+void registerVcard(router::Router& router);          // XEP-0054
+void registerLegacySession(router::Router& router);  // RFC 3921 session, for older clients
+
+// Everything above, plus the roster.
+void registerCoreServices(router::Router& router);
+
+}  // namespace parley::xep

@@ -1,0 +1,221 @@
+// parleyd: the Parley XMPP server daemon.
+//
+//   parleyd [--config FILE]
+//
+// Runs in the foreground. SIGTERM/SIGINT stop it gracefully (sessions get <system-shutdown/>);
+// SIGHUP reloads the configuration and certificates, keeping the running ones on error.
+
+#include <expat.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "config/config.hpp"
+#include "net/listener.hpp"
+#include "net/tls_context.hpp"
+#include "router/router.hpp"
+#include "storage/db_pool.hpp"
+#include "storage/migrations.hpp"
+#include "util/log.hpp"
+#include "xep/services.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace parley;
+
+constexpr int kExitConfig = 2;
+constexpr int kExitDatabase = 3;
+constexpr int kExitRuntime = 1;
+
+std::string findConfig(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) return argv[i + 1];
+    if (arg.rfind("--config=", 0) == 0) return arg.substr(9);
+    if (arg == "--help" || arg == "-h") {
+      std::cout << "usage: parleyd [--config FILE]\n"
+                   "Looks for the configuration in --config, $PARLEY_CONFIG, ./var/parley.yaml, "
+                   "/etc/parley/parley.yaml.\n";
+      std::exit(0);
+    }
+    if (arg == "--version") {
+      std::cout << "parleyd " << PARLEY_VERSION << "\n";
+      std::exit(0);
+    }
+    std::cerr << "parleyd: unknown argument '" << arg << "' (try --help)\n";
+    std::exit(kExitConfig);
+  }
+  if (const char* env = std::getenv("PARLEY_CONFIG")) return env;
+  for (const char* candidate : {"var/parley.yaml", "/etc/parley/parley.yaml"}) {
+    if (std::filesystem::exists(candidate)) return candidate;
+  }
+  std::cerr << "parleyd: no configuration found (tried --config, $PARLEY_CONFIG, "
+               "./var/parley.yaml, /etc/parley/parley.yaml)\n";
+  std::exit(kExitConfig);
+}
+
+// Hides a password in a libpq conninfo before it is logged.
+std::string maskConninfo(std::string conninfo) {
+  auto pos = conninfo.find("password=");
+  if (pos == std::string::npos) return conninfo;
+  auto end = conninfo.find(' ', pos);
+  conninfo.replace(pos + 9, (end == std::string::npos ? conninfo.size() : end) - pos - 9, "***");
+  return conninfo;
+}
+
+class TlsHolder {
+ public:
+  void set(std::shared_ptr<asio::ssl::context> ctx) {
+    std::lock_guard lock(mutex_);
+    ctx_ = std::move(ctx);
+  }
+  std::shared_ptr<asio::ssl::context> get() {
+    std::lock_guard lock(mutex_);
+    return ctx_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::shared_ptr<asio::ssl::context> ctx_;
+};
+
+void applyLogging(const config::Config& c) {
+  log::Level level = log::Level::Info;
+  log::parseLevel(c.log.level, level);
+  log::configure(level, c.log.target);
+}
+
+void writePortsFile(const std::string& path,
+                    const std::vector<std::shared_ptr<net::Listener>>& listeners) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    for (const auto& l : listeners) out << l->kind() << " " << l->port() << "\n";
+  }
+  std::filesystem::rename(tmp, path);  // readers never see a half-written file
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string path = findConfig(argc, argv);
+  std::shared_ptr<const config::Config> cfg;
+  try {
+    cfg = std::make_shared<const config::Config>(config::loadConfig(path));
+  } catch (const config::ConfigError& e) {
+    std::cerr << "parleyd: configuration error: " << e.what() << "\n";
+    return kExitConfig;
+  }
+  applyLogging(*cfg);
+  log::info("parleyd ", PARLEY_VERSION, " starting with ", path, " (", XML_ExpatVersion(), ")");
+
+  // Schema first, on a connection of its own, so a database problem is reported before
+  // anything listens.
+  try {
+    pqxx::connection c(cfg->database.conninfo);
+    int applied = storage::migrate(c);
+    if (applied > 0) log::info("applied ", applied, " schema migration(s)");
+  } catch (const pqxx::broken_connection& e) {
+    std::cerr << "parleyd: cannot connect to PostgreSQL (" << maskConninfo(cfg->database.conninfo)
+              << "): " << e.what() << "Check database.conninfo in " << path
+              << " and that the server is running.\n";
+    return kExitDatabase;
+  } catch (const std::exception& e) {
+    std::cerr << "parleyd: database schema: " << e.what() << "\n";
+    return kExitDatabase;
+  }
+
+  TlsHolder tls;
+  try {
+    tls.set(net::makeServerTlsContext(cfg->tls.certificate, cfg->tls.key));
+  } catch (const std::exception& e) {
+    std::cerr << "parleyd: " << path << ": " << e.what() << "\n";
+    return kExitConfig;
+  }
+
+  std::unique_ptr<storage::DbPool> db;
+  try {
+    db = std::make_unique<storage::DbPool>(cfg->database.conninfo, cfg->database.pool_size,
+                                           cfg->database.queue_limit);
+  } catch (const std::exception& e) {
+    std::cerr << "parleyd: cannot open the database pool: " << e.what() << "\n";
+    return kExitDatabase;
+  }
+
+  unsigned threads = cfg->io_threads ? cfg->io_threads : std::thread::hardware_concurrency();
+  if (threads == 0) threads = 1;
+  asio::io_context io(static_cast<int>(threads));
+  router::ServerContext ctx(io, cfg, *db);
+  router::Router router(ctx);
+  ctx.setRouter(&router);
+  xep::registerCoreServices(router);
+
+  std::vector<std::shared_ptr<net::Listener>> listeners;
+  try {
+    auto source = [&tls]() { return tls.get(); };
+    if (cfg->listen.c2s.enabled) {
+      listeners.push_back(std::make_shared<net::Listener>(ctx, cfg->listen.c2s.address,
+                                                          cfg->listen.c2s.port, false, source));
+    }
+    if (cfg->listen.c2s_direct_tls.enabled) {
+      listeners.push_back(std::make_shared<net::Listener>(
+          ctx, cfg->listen.c2s_direct_tls.address, cfg->listen.c2s_direct_tls.port, true, source));
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "parleyd: " << e.what() << "\n";
+    return kExitRuntime;
+  }
+  for (auto& l : listeners) {
+    l->start();
+    log::info("listening for ", l->kind(), " on port ", l->port());
+  }
+  if (!cfg->listen.ports_file.empty()) writePortsFile(cfg->listen.ports_file, listeners);
+
+  asio::signal_set stop_signals(io, SIGTERM, SIGINT);
+  asio::signal_set hup(io, SIGHUP);
+  asio::steady_timer grace(io);
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log::info("signal ", sig, ": stopping");
+    hup.cancel();
+    for (auto& l : listeners) l->stop();
+    for (auto& s : ctx.registry().all()) s->kick("system-shutdown", "The server is shutting down.");
+    // Sessions flush their goodbyes and record last activity; then the loop ends.
+    grace.expires_after(std::chrono::seconds(2));
+    grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
+  });
+  std::function<void()> wait_hup = [&]() {
+    hup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      log::info("SIGHUP: reloading ", path);
+      try {
+        auto fresh = std::make_shared<const config::Config>(config::loadConfig(path));
+        auto fresh_tls = net::makeServerTlsContext(fresh->tls.certificate, fresh->tls.key);
+        tls.set(fresh_tls);
+        ctx.setConfig(fresh);
+        applyLogging(*fresh);
+        log::info("reload done: new sessions use the new certificate and limits");
+      } catch (const std::exception& e) {
+        log::error("reload failed, keeping the running configuration: ", e.what());
+      }
+      wait_hup();
+    });
+  };
+  wait_hup();
+
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io]() { io.run(); });
+  io.run();
+  for (auto& t : pool) t.join();
+  log::info("parleyd stopped");
+  return 0;
+}
