@@ -95,7 +95,8 @@ void usage() {
   --register            provision with XEP-0077 in-band registration instead
   --server-pid PID      server process for RSS/CPU figures from /proc
   --label NAME          server name in the output (default server)
-  --phases LIST         comma list of sessions,login,msg (default all)
+  --phases LIST         comma list of sessions,login,msg (default all); "none" only
+                        provisions the accounts (needs --provision or --register)
   --sessions N          idle sessions to open (default 10000)
   --checkpoints LIST    session counts where RSS is sampled (default 0,1000,5000,10000)
   --open-concurrency C  logins in progress at once while opening sessions (default 64)
@@ -215,6 +216,7 @@ Options parseOptions(int argc, char** argv) {
   if (!hash) throw std::invalid_argument("unsupported --mech " + o.mechanism);
   o.client.hash = *hash;
   o.client.starttls = o.tlsMode == "starttls";
+  if (o.phases.size() == 1 && o.phases[0] == "none") o.phases.clear();  // provisioning only
   for (const auto& phase : o.phases) {
     if (phase != "sessions" && phase != "login" && phase != "msg") {
       throw std::invalid_argument("unknown phase " + phase);
@@ -504,13 +506,18 @@ bool provisionInBand(Env& env, size_t count) {
         executor,
         [&env, executor, next, created, running, errors, count]() -> awaitable<void> {
           for (size_t i; (i = (*next)++) < count;) {
-            auto conn = std::make_shared<Connection>(executor, env.options.client);
-            try {
-              if (co_await conn->registerAccount(env.user(i), env.options.password)) ++*created;
-            } catch (const std::exception& e) {
-              errors->record(e.what());
+            for (int attempt = 1; attempt <= 3; ++attempt) {  // a loaded server may time out
+              auto conn = std::make_shared<Connection>(executor, env.options.client);
+              bool done = true;
+              try {
+                if (co_await conn->registerAccount(env.user(i), env.options.password)) ++*created;
+              } catch (const std::exception& e) {
+                if (attempt == 3) errors->record(env.user(i) + ": " + e.what());
+                done = false;
+              }
+              conn->abort();
+              if (done) break;
             }
-            conn->abort();
           }
           --*running;
         },
@@ -1106,6 +1113,9 @@ int run(int argc, char** argv) {
   IoPool pool(options.threads);
   Env env{options, pool};
   size_t accounts = 0;
+  if (options.phases.empty()) {
+    accounts = std::max<size_t>({options.sessions, options.loginClients, 2 * options.pairs});
+  }
   if (hasPhase(options, "sessions")) accounts = std::max(accounts, options.sessions);
   if (hasPhase(options, "login")) accounts = std::max<size_t>(accounts, options.loginClients);
   if (hasPhase(options, "msg")) accounts = std::max<size_t>(accounts, 2 * options.pairs);
