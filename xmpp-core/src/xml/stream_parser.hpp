@@ -55,8 +55,13 @@ class StreamParser {
   bool feed(std::string_view bytes, std::vector<StreamEvent>& out);
 
   // Starts a fresh stream (RFC 6120 §4.3.3 restart after STARTTLS or SASL success). Bytes fed
-  // before the restart are forgotten.
+  // before the restart are forgotten, and so is a previous failure.
   void restart();
+
+  // The default namespace declared on the stream header (RFC 6120 §4.8.2 content namespace, e.g.
+  // "jabber:client"), empty before the header or when it declares none. Namespace declarations
+  // are not attributes of the Open event's element, so this is where the session finds it.
+  const std::string& contentNamespace() const;
 
   void setLimits(const ParserLimits& limits);
   const ParserLimits& limits() const { return limits_; }
