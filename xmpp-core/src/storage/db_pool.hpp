@@ -13,6 +13,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
@@ -20,6 +21,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 namespace parley::storage {
@@ -69,7 +71,7 @@ auto DbPool::run(Fn fn) -> boost::asio::awaitable<std::invoke_result_t<Fn, pqxx:
   using Stored = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
   auto initiate = [this, fn = std::move(fn)](auto handler) mutable {
     auto work = std::make_shared<decltype(handler)>(std::move(handler));
-    bool queued = post([work, fn = std::move(fn)](pqxx::connection& c) mutable {
+    bool queued = post([work, fn = std::move(fn), retried = false](pqxx::connection& c) mutable {
       std::exception_ptr error;
       std::optional<Stored> value;
       try {
@@ -79,6 +81,13 @@ auto DbPool::run(Fn fn) -> boost::asio::awaitable<std::invoke_result_t<Fn, pqxx:
         } else {
           value.emplace(fn(c));
         }
+      } catch (const pqxx::broken_connection&) {
+        // The first time, let the pool see it: it reconnects and calls this job once more.
+        if (!retried) {
+          retried = true;
+          throw;
+        }
+        error = std::current_exception();
       } catch (...) {
         error = std::current_exception();
       }

@@ -49,6 +49,9 @@ struct RosterItem {
   bool pending_in = false;            // contact asked to subscribe, user has not answered
   bool preapproved = false;           // user pre-approved an inbound subscription
   std::vector<std::string> groups;
+  // False for an inbound request from someone the user never added ("None + Pending In",
+  // RFC 6121 §3.1.3): kept so it can be redelivered, but not shown in the roster.
+  bool listed = true;
 };
 
 struct Roster {
