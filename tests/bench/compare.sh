@@ -97,8 +97,9 @@ pid_on_port() {
 
 # Waits (bounded) until PORT accepts connections; prints the listener's PID.
 wait_port() {
-  local port=$1 limit=$2 pid
+  local port=$1 limit=$2 started=${3:-} pid
   for _ in $(seq 1 $((limit * 5))); do
+    if [[ -n $started ]] && ! kill -0 "$started" 2>/dev/null; then return 1; fi
     if ! port_free "$port"; then
       pid=$(pid_on_port "$port")
       if [[ -n $pid ]]; then
@@ -174,7 +175,7 @@ prosody_start() {
   port_free $PROSODY_PORT || { echo "port $PROSODY_PORT is busy"; return 1; }
   prosody --config "$dir/prosody.cfg.lua" -F >>"$dir/stdout.log" 2>&1 </dev/null &
   STARTED_PIDS+=($!)
-  pid=$(wait_port $PROSODY_PORT 30) || {
+  pid=$(wait_port $PROSODY_PORT 30 $!) || {
     echo "prosody did not listen within 30 s: $(tail -3 "$dir/stdout.log" "$dir/prosody.log" 2>/dev/null | tr '\n' ' ')"
     return 1
   }
@@ -192,7 +193,8 @@ ejabberd_setup() {
   local dir=$WORK/ejabberd
   mkdir -p "$dir/conf" "$dir/logs" "$dir/spool"
   make_cert "$dir/conf"
-  # ejabberdctl runs the node as the `ejabberd` user when started by root.
+  # No epmd (fixed distribution port), a private cookie, and no scheduler busy-waiting: BEAM
+  # spins idle schedulers by default, which would be billed as CPU per message at fixed rates.
   local cookie
   cookie=$(openssl rand -hex 16)
   cat >"$dir/conf/ejabberdctl.cfg" <<EOF
@@ -201,7 +203,7 @@ ERL_PROCESSES=250000
 ERL_MAX_PORTS=65536
 ERLANG_NODE=ejabberd-bench@localhost
 ERL_DIST_PORT=25499
-ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 -setcookie $cookie"
+ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 -setcookie $cookie +sbwt none +sbwtdcpu none +sbwtdio none"
 EJABBERD_PID_PATH=$dir/spool/ejabberd.pid
 EOF
   cp /etc/ejabberd/inetrc "$dir/conf/inetrc"
@@ -268,11 +270,14 @@ ejabberd_start() {
   local dir=$WORK/ejabberd pid
   port_free $EJABBERD_PORT || { echo "port $EJABBERD_PORT is busy"; return 1; }
   port_free 25499 || { echo "Erlang distribution port 25499 is busy"; return 1; }
-  ejabberdctl --config-dir "$dir/conf" --logs "$dir/logs" --spool "$dir/spool" \
+  # Run as the ejabberd user through setpriv rather than ejabberdctl's own `su`: su's
+  # pam_limits would reset the descriptor limit to init's 1024, too few for the sessions phase.
+  setpriv --reuid=ejabberd --regid=ejabberd --init-groups env HOME="$dir/spool" \
+    ejabberdctl --config-dir "$dir/conf" --logs "$dir/logs" --spool "$dir/spool" \
     foreground >>"$dir/stdout.log" 2>&1 </dev/null &
   STARTED_PIDS+=($!)
   EJABBERD_WRAPPER=$!
-  pid=$(wait_port $EJABBERD_PORT 90) || {
+  pid=$(wait_port $EJABBERD_PORT 90 $!) || {
     echo "ejabberd did not listen within 90 s: $(tail -5 "$dir/stdout.log" "$dir/logs/"*.log 2>/dev/null | tr '\n' ' ' | cut -c1-600)"
     return 1
   }
@@ -326,7 +331,7 @@ tls:
 database:
   conninfo: "$conninfo"
 log:
-  level: warning
+  level: warn
   target: stderr
 EOF
   if [[ -x $PARLEYCTL ]]; then
@@ -341,8 +346,8 @@ parley_start() {
   port_free $PARLEY_PORT || { echo "port $PARLEY_PORT is busy"; return 1; }
   "$PARLEYD" --config "$dir/parley.yaml" >>"$dir/parleyd.log" 2>&1 </dev/null &
   STARTED_PIDS+=($!)
-  pid=$(wait_port $PARLEY_PORT 30) || {
-    echo "parleyd did not listen within 30 s: $(tail -5 "$dir/parleyd.log" | tr '\n' ' ' | cut -c1-600)"
+  pid=$(wait_port $PARLEY_PORT 30 $!) || {
+    echo "parleyd did not listen within 30 s or exited: $(tail -5 "$dir/parleyd.log" | tr '\n' ' ' | cut -c1-600)"
     return 1
   }
   SERVER_PID=$pid
