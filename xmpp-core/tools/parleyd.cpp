@@ -180,6 +180,7 @@ int main(int argc, char** argv) {
   }
   if (!cfg->listen.ports_file.empty()) writePortsFile(cfg->listen.ports_file, listeners);
 
+  asio::steady_timer prune_timer(io);
   asio::signal_set stop_signals(io, SIGTERM, SIGINT);
   asio::signal_set hup(io, SIGHUP);
   asio::steady_timer grace(io);
@@ -187,6 +188,7 @@ int main(int argc, char** argv) {
     if (ec) return;
     log::info("signal ", sig, ": stopping");
     hup.cancel();
+    prune_timer.cancel();
     for (auto& l : listeners) l->stop();
     for (auto& s : ctx.registry().all()) s->kick("system-shutdown", "The server is shutting down.");
     // Sessions flush their goodbyes and record last activity; then the loop ends.
@@ -211,6 +213,17 @@ int main(int argc, char** argv) {
     });
   };
   wait_hup();
+
+  // Login-throttle records expire; prune them so an address scan cannot grow memory forever.
+  std::function<void()> schedule_prune = [&]() {
+    prune_timer.expires_after(std::chrono::seconds(60));
+    prune_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      ctx.throttle().prune(std::chrono::steady_clock::now());
+      schedule_prune();
+    });
+  };
+  schedule_prune();
 
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io]() { io.run(); });

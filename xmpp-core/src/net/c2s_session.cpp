@@ -129,8 +129,14 @@ awaitable<void> C2sSession::run() {
   write_signal_.cancel();
   if (was_bound) {
     ctx_.registry().remove(this);
+    // Whatever never reached the socket goes back to the router (another resource or offline
+    // storage): an accepted message is not dropped because this connection died.
+    for (auto& p : in_flight_) unsent_.push_back(std::move(p));
+    for (auto& o : out_queue_)
+      if (o.stanza) unsent_.push_back(std::move(o.stanza));
+    out_queue_.clear();
     try {
-      co_await ctx_.router().sessionClosed(self);
+      co_await ctx_.router().sessionClosed(self, std::move(unsent_));
     } catch (const std::exception& e) {
       log::warn("c2s ", jid_.full(), ": cleanup failed: ", e.what());
     }
@@ -170,26 +176,31 @@ awaitable<void> C2sSession::send(std::string bytes) {
   }
 }
 
-void C2sSession::enqueue(std::string bytes) {
+void C2sSession::enqueue(std::string bytes, std::shared_ptr<const xml::Element> stanza) {
   if (phase_ == Phase::Closing && !close_after_flush_) return;
   if (close_after_flush_ && phase_ == Phase::Closing) return;
   if (queued_bytes_ + bytes.size() > config_->limits.send_queue_bytes) {
     // The client is not reading. Dropping it protects everyone else; the text says why.
     log::warn("c2s ", jid_.full(), ": send queue over ", config_->limits.send_queue_bytes,
               " bytes, disconnecting");
+    unsent_.clear();
+    for (auto& o : out_queue_)
+      if (o.stanza) unsent_.push_back(std::move(o.stanza));
+    if (stanza) unsent_.push_back(std::move(stanza));
     out_queue_.clear();
     queued_bytes_ = 0;
     out_queue_.push_back(
-        "<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
-        "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>Too much unread data: "
-        "the client is not reading its stream.</text></stream:error></stream:stream>");
+        {"<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+         "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>Too much unread data: "
+         "the client is not reading its stream.</text></stream:error></stream:stream>",
+         nullptr});
     close_after_flush_ = true;
     phase_ = Phase::Closing;
     write_signal_.cancel();
     return;
   }
   queued_bytes_ += bytes.size();
-  out_queue_.push_back(std::move(bytes));
+  out_queue_.push_back({std::move(bytes), std::move(stanza)});
   write_signal_.cancel();
 }
 
@@ -207,12 +218,15 @@ awaitable<void> C2sSession::writer() {
         continue;
       }
       batch.clear();
+      in_flight_.clear();
       while (!out_queue_.empty()) {
-        batch += out_queue_.front();
+        batch += out_queue_.front().bytes;
+        if (out_queue_.front().stanza) in_flight_.push_back(std::move(out_queue_.front().stanza));
         out_queue_.pop_front();
       }
       queued_bytes_ = 0;
       co_await writeDirect(batch);
+      in_flight_.clear();
       if (batch.capacity() > 65536) std::string().swap(batch);  // idle sessions stay small
     }
   } catch (const boost::system::system_error& e) {
@@ -233,7 +247,7 @@ void C2sSession::deliver(std::shared_ptr<const xml::Element> stanza) {
     // stanza.deliver hook point (per local recipient), empty until modules attach.
     std::string bytes;
     xml::serialize(*stanza, bytes, ns::kClient);
-    self->enqueue(std::move(bytes));
+    self->enqueue(std::move(bytes), std::move(stanza));
   });
 }
 
@@ -307,6 +321,11 @@ awaitable<bool> C2sSession::onStreamOpen(const xml::Element& header) {
   if (header.name() != "stream" || header.ns() != xml::kStreamNs) {
     co_await streamError("invalid-namespace",
                          "The stream must be <stream:stream> in http://etherx.jabber.org/streams.");
+    co_return false;
+  }
+  if (parser_.contentNamespace() != ns::kClient) {
+    co_await streamError("invalid-namespace",
+                         "The stream's default namespace must be jabber:client on this port.");
     co_return false;
   }
   std::string_view to = header.attrOr("to");
@@ -514,7 +533,11 @@ awaitable<bool> C2sSession::onAuth(const xml::Element& auth) {
   }
   plus = mechanism.ends_with("-PLUS");
   if (plus && !tls_active_) co_return co_await saslFailure("invalid-mechanism", "", "");
-  scram_.emplace(hash, plus, tls_active_);
+  // 'y' ("I support channel binding but you don't seem to") is a downgrade sign only if the
+  // client could not have seen our -PLUS offer. A client that already tried -PLUS in this stream
+  // with a binding type we lack (slixmpp's tls-unique under TLS 1.3) has seen it, so its
+  // fallback is not a downgrade (RFC 5802 §6's concern is a stripped mechanism list).
+  scram_.emplace(hash, plus, tls_active_ && !plus_type_unsupported_);
   auto first = scram_->parseClientFirst(*message);
   if (auto* failure = std::get_if<auth::SaslFailure>(&first)) {
     scram_.reset();
@@ -525,6 +548,7 @@ awaitable<bool> C2sSession::onAuth(const xml::Element& auth) {
   if (client_first.cb_flag == 'p') {
     cb_data_ = channelBinding(stream_.native_handle(), client_first.cb_name);
     if (cb_data_.empty()) {
+      plus_type_unsupported_ = true;
       scram_.reset();
       co_return co_await saslFailure(
           "malformed-request", "Unsupported channel binding type " + client_first.cb_name, "");
@@ -549,8 +573,10 @@ awaitable<bool> C2sSession::onAuth(const xml::Element& auth) {
   }
   std::optional<storage::StoredLogin> login;
   if (jid) {
-    login = co_await ctx_.db().run(
-        [account, hash](pqxx::connection& c) { return storage::loadLogin(c, account, hash); });
+    auto job = [account, hash](pqxx::connection& c) {
+      return storage::loadLogin(c, account, hash);
+    };
+    login = co_await ctx_.db().run(std::move(job));
   }
   auth::ScramCredentials creds;
   if (login) {
@@ -617,7 +643,7 @@ awaitable<bool> C2sSession::saslPlain(const std::string& message) {
   }
   // PBKDF2 is deliberately slow: it runs on a database thread, never on an io thread.
   enum class Outcome { Ok, Wrong, Disabled };
-  Outcome outcome = co_await ctx_.db().run([account, pw = *password](pqxx::connection& c) {
+  auto job2 = [account, pw = *password](pqxx::connection& c) {
     auto login = storage::loadLogin(c, account, auth::ScramHash::Sha256);
     if (!login) return Outcome::Wrong;
     auto derived = auth::deriveCredentials(auth::ScramHash::Sha256, pw, login->creds.salt,
@@ -625,7 +651,8 @@ awaitable<bool> C2sSession::saslPlain(const std::string& message) {
     if (!auth::constantTimeEquals(derived.stored_key, login->creds.stored_key))
       return Outcome::Wrong;
     return login->disabled ? Outcome::Disabled : Outcome::Ok;
-  });
+  };
+  Outcome outcome = co_await ctx_.db().run(std::move(job2));
   sasl_account_ = account;
   if (outcome == Outcome::Wrong) co_return co_await saslFailure("not-authorized", "", account);
   if (outcome == Outcome::Disabled) {
@@ -638,7 +665,11 @@ awaitable<bool> C2sSession::saslPlain(const std::string& message) {
 
 awaitable<bool> C2sSession::saslFailure(const std::string& condition, const std::string& text,
                                         const std::string& account) {
-  ctx_.throttle().recordFailure(peer_ip_, account, std::chrono::steady_clock::now());
+  // Only a wrong credential counts towards throttling; a client probing mechanisms or binding
+  // types it cannot use is not guessing passwords.
+  if (condition == "not-authorized") {
+    ctx_.throttle().recordFailure(peer_ip_, account, std::chrono::steady_clock::now());
+  }
   log::info("c2s ", peer_ip_, ": authentication failed for '", account, "': ", condition);
   phase_ = Phase::PreAuth;
   co_await send(saslFailureElement(condition, text));
@@ -751,13 +782,23 @@ awaitable<void> C2sSession::onStanza(xml::Element element) {
       co_return;
     }
   }
+  // Kept so the sender can be told if routing fails after the stanza was handed over.
+  xml::Element envelope(element.ns(), element.name());
+  for (const auto& a : element.attrs()) envelope.setAttr(a.name, a.value, a.ns);
   Stanza stanza{std::move(element), jid_, std::move(to), Origin::Client};
+  std::string failure;
   try {
     co_await ctx_.router().fromClient(std::move(stanza), shared_from_this());
   } catch (const storage::DbOverloaded& e) {
-    log::warn("c2s ", jid_.full(), ": ", e.what());
-  } catch (const pqxx::failure& e) {
-    log::error("c2s ", jid_.full(), ": database error while routing: ", e.what());
+    failure = e.what();
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (!failure.empty()) {
+    // Never silently: the sender learns the stanza was not handled and may retry.
+    log::error("c2s ", jid_.full(), ": routing failed: ", failure);
+    bounceStanza(envelope, "internal-server-error",
+                 "The server could not process this stanza right now; please retry.");
   }
 }
 

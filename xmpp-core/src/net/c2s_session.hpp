@@ -57,7 +57,7 @@ class C2sSession final : public router::ClientSession,
   boost::asio::awaitable<void> writeDirect(const std::string& bytes);
   // Sends during negotiation (direct write) or after binding (queued).
   boost::asio::awaitable<void> send(std::string bytes);
-  void enqueue(std::string bytes);
+  void enqueue(std::string bytes, std::shared_ptr<const xml::Element> stanza = nullptr);
 
   // Returns false when the stream must close.
   boost::asio::awaitable<bool> onEvent(xml::StreamEvent& event);
@@ -102,12 +102,20 @@ class C2sSession final : public router::ClientSession,
   std::string sasl_account_;
   std::string cb_data_;
   bool sasl_account_known_ = false;
+  bool plus_type_unsupported_ = false;  // the client tried -PLUS with a binding we lack
   bool sasl_account_disabled_ = false;
   unsigned sasl_failures_ = 0;
 
-  // Outgoing queue (after binding)
-  std::deque<std::string> out_queue_;
+  // Outgoing queue (after binding). Stanzas keep their element so that messages still queued
+  // when the connection dies can be handed back to the router instead of being lost.
+  struct Outgoing {
+    std::string bytes;
+    std::shared_ptr<const xml::Element> stanza;
+  };
+  std::deque<Outgoing> out_queue_;
   size_t queued_bytes_ = 0;
+  std::vector<std::shared_ptr<const xml::Element>> in_flight_;  // in the write being performed
+  std::vector<std::shared_ptr<const xml::Element>> unsent_;
   boost::asio::steady_timer write_signal_;
   boost::asio::steady_timer negotiation_timer_;
 };

@@ -152,8 +152,8 @@ Task<void> Router::broadcastPresence(Stanza& stanza, const SessionPtr& session) 
   session->setPresence(presence, priority);
 
   const std::string owner = session->jid().bareString();
-  storage::Roster roster = co_await ctx_.db().run(
-      [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); });
+  auto job = [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); };
+  storage::Roster roster = co_await ctx_.db().run(std::move(job));
 
   // To every available resource of each contact subscribed to us, and to all our own resources
   // (the sender included, RFC 6121 §4.2.2).
@@ -206,8 +206,8 @@ Task<void> Router::initialPresenceWork(const SessionPtr& session) {
   // Offline messages (XEP-0160) go to the first resource with non-negative priority.
   if (session->priority() < 0) co_return;
   const std::string owner = session->jid().bareString();
-  std::vector<storage::OfflineMessage> messages = co_await ctx_.db().run(
-      [owner](pqxx::connection& c) { return storage::takeOffline(c, owner); });
+  auto job2 = [owner](pqxx::connection& c) { return storage::takeOffline(c, owner); };
+  std::vector<storage::OfflineMessage> messages = co_await ctx_.db().run(std::move(job2));
   const std::string domain = session->jid().domain();
   for (const auto& m : messages) {
     auto element = parseStoredStanza(m.stanza);
@@ -236,8 +236,8 @@ Task<void> Router::broadcastUnavailable(const SessionPtr& session,
   const std::string owner = session->jid().bareString();
   storage::Roster roster;
   try {
-    roster = co_await ctx_.db().run(
-        [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); });
+    auto job3 = [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); };
+    roster = co_await ctx_.db().run(std::move(job3));
   } catch (const std::exception& e) {
     log::error("roster of ", owner, " unavailable for presence broadcast: ", e.what());
   }
@@ -267,9 +267,27 @@ Task<void> Router::broadcastUnavailable(const SessionPtr& session,
   session->directed_presence_targets.clear();
 }
 
-Task<void> Router::sessionClosed(SessionPtr session) {
+Task<void> Router::sessionClosed(SessionPtr session,
+                                 std::vector<std::shared_ptr<const xml::Element>> unsent) {
   bool was_available = session->available();
   if (was_available) co_await broadcastUnavailable(session, nullptr);
+  for (auto& stanza : unsent) {
+    if (stanza->name() != "message") continue;
+    std::string_view type = stanza->attrOr("type");
+    if (type == "error" || type == "groupchat" || type == "headline") continue;
+    if (stanza->child("body", ns::kClient) == nullptr) continue;  // chat states and the like
+    Stanza again{*stanza, Jid(), session->jid().bare(), Origin::Internal};
+    again.element.setAttr("to", again.to.full());
+    std::vector<SessionPtr> targets;
+    for (auto& s : ctx_.registry().sessionsOf(again.to.full()))
+      if (s.get() != session.get() && s->available() && s->priority() >= 0) targets.push_back(s);
+    if (!targets.empty()) {
+      auto shared = std::make_shared<const xml::Element>(std::move(again.element));
+      for (auto& t : targets) deliver(t, shared);
+    } else {
+      co_await storeOfflineOrBounce(again, nullptr);
+    }
+  }
   // Last activity (XEP-0012) is recorded when the account's last resource leaves.
   const std::string owner = session->jid().bareString();
   auto others = ctx_.registry().sessionsOf(owner);
@@ -279,8 +297,10 @@ Task<void> Router::sessionClosed(SessionPtr session) {
   storage::LastActivity activity;
   activity.logout_unix = std::time(nullptr);
   try {
-    co_await ctx_.db().run(
-        [owner, activity](pqxx::connection& c) { storage::saveLastActivity(c, owner, activity); });
+    auto job4 = [owner, activity](pqxx::connection& c) {
+      storage::saveLastActivity(c, owner, activity);
+    };
+    co_await ctx_.db().run(std::move(job4));
   } catch (const std::exception& e) {
     log::warn("last activity of ", owner, " not saved: ", e.what());
   }
@@ -293,14 +313,15 @@ Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr&) {
   const Jid owner = stanza.from.bare();
   const Jid contact = stanza.to.bare();
   const std::string owner_s = owner.full(), contact_s = contact.full();
-  ItemChange change = co_await ctx_.db().run([=](pqxx::connection& c) {
+  auto job5 = [=](pqxx::connection& c) {
     ItemChange r;
     r.item = itemOrNew(storage::loadRosterItem(c, owner_s, contact_s), contact_s);
     r.outcome = applySubscription(stateOf(r.item), event);
     r.outcome.changed |= applyState(r.item, r.outcome.state);
     if (r.outcome.changed) r.version = storage::saveRosterItem(c, owner_s, r.item);
     return r;
-  });
+  };
+  ItemChange change = co_await ctx_.db().run(std::move(job5));
   if (change.outcome.changed && change.item.listed) {
     pushRosterItem(owner_s, change.item, change.version);
   }
@@ -317,7 +338,7 @@ Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr&) {
 Task<void> Router::inboundSubscription(const Jid& owner, const Jid& contact,
                                        SubscriptionEvent event, const xml::Element& stanza) {
   const std::string owner_s = owner.full(), contact_s = contact.full();
-  ItemChange change = co_await ctx_.db().run([=](pqxx::connection& c) {
+  auto job6 = [=](pqxx::connection& c) {
     ItemChange r;
     if (!storage::accountExists(c, owner_s)) {
       r.account_exists = false;
@@ -328,7 +349,8 @@ Task<void> Router::inboundSubscription(const Jid& owner, const Jid& contact,
     r.outcome.changed |= applyState(r.item, r.outcome.state);
     if (r.outcome.changed) r.version = storage::saveRosterItem(c, owner_s, r.item);
     return r;
-  });
+  };
+  ItemChange change = co_await ctx_.db().run(std::move(job6));
   if (!change.account_exists) {
     // §3.1.3: a request to a non-existent account is answered with 'unsubscribed'.
     if (event == SubscriptionEvent::InSubscribe) {

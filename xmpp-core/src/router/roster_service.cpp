@@ -22,8 +22,8 @@ Task<xml::Element> handleRoster(IqRequest& req) {
   if (req.stanza.type() == "get") {
     if (req.session) req.session->setRosterRequested();
     std::string client_ver(req.payload.attrOr("ver"));
-    storage::Roster roster = co_await req.ctx.db().run(
-        [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); });
+    auto job = [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); };
+    storage::Roster roster = co_await req.ctx.db().run(std::move(job));
     xml::Element reply = makeResult(req.stanza);
     std::string ver = std::to_string(roster.version);
     // §2.6.3: an unchanged roster is answered with an empty result; pushes follow as usual.
@@ -50,11 +50,12 @@ Task<xml::Element> handleRoster(IqRequest& req) {
   }
   const std::string contact_s = contact->bare().full();
   if (in.attrOr("subscription") == "remove") {
-    auto removed = co_await req.ctx.db().run([owner, contact_s](pqxx::connection& c) {
+    auto job2 = [owner, contact_s](pqxx::connection& c) {
       auto item = storage::loadRosterItem(c, owner, contact_s);
       auto version = storage::deleteRosterItem(c, owner, contact_s);
       return std::make_pair(item, version);
-    });
+    };
+    auto removed = co_await req.ctx.db().run(std::move(job2));
     if (!removed.first || !removed.second) {
       co_return makeStanzaError(req.stanza.element, "item-not-found",
                                 "That contact is not in your roster.");
@@ -81,7 +82,7 @@ Task<xml::Element> handleRoster(IqRequest& req) {
     groups.push_back(std::move(name));
   }
   std::string name(in.attrOr("name"));
-  auto saved = co_await req.ctx.db().run([owner, contact_s, name, groups](pqxx::connection& c) {
+  auto job3 = [owner, contact_s, name, groups](pqxx::connection& c) {
     storage::RosterItem item;
     if (auto existing = storage::loadRosterItem(c, owner, contact_s)) item = *existing;
     item.contact = contact_s;
@@ -90,7 +91,8 @@ Task<xml::Element> handleRoster(IqRequest& req) {
     item.listed = true;  // the client's own set, whatever the subscription state
     int64_t version = storage::saveRosterItem(c, owner, item);
     return std::make_pair(item, version);
-  });
+  };
+  auto saved = co_await req.ctx.db().run(std::move(job3));
   req.router.pushRosterItem(owner, saved.first, saved.second);
   co_return makeResult(req.stanza);
 }

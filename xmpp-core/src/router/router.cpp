@@ -154,10 +154,11 @@ Task<void> Router::storeOfflineOrBounce(const Stanza& stanza, const SessionPtr& 
   enum class Outcome { Stored, Full, NoAccount };
   Outcome outcome = Outcome::NoAccount;
   try {
-    outcome = co_await ctx_.db().run([owner, text, cap](pqxx::connection& c) {
+    auto job = [owner, text, cap](pqxx::connection& c) {
       if (!storage::accountExists(c, owner)) return Outcome::NoAccount;
       return storage::storeOffline(c, owner, text, cap) ? Outcome::Stored : Outcome::Full;
-    });
+    };
+    outcome = co_await ctx_.db().run(std::move(job));
   } catch (const std::exception& e) {
     log::error("offline storage for ", owner, " failed: ", e.what());
     bounce(sender, stanza.element, "internal-server-error",
@@ -235,8 +236,8 @@ Task<void> Router::routeIq(Stanza& stanza, const SessionPtr& session) {
       exists = true;
     } else {
       std::string bare = stanza.to.bareString();
-      exists = co_await ctx_.db().run(
-          [bare](pqxx::connection& c) { return storage::accountExists(c, bare); });
+      auto job2 = [bare](pqxx::connection& c) { return storage::accountExists(c, bare); };
+      exists = co_await ctx_.db().run(std::move(job2));
     }
     if (!exists) {
       bounce(session, stanza.element, "service-unavailable", "No such user on this server.");

@@ -58,7 +58,10 @@ class Router {
   Task<void> fromClient(Stanza stanza, SessionPtr session);
   // The session ended (socket closed, kicked or stream closed): unavailable broadcast and
   // last-activity bookkeeping.
-  Task<void> sessionClosed(SessionPtr session);
+  // `unsent` are stanzas queued for the session that never reached its socket; messages among
+  // them are delivered to another resource or stored offline.
+  Task<void> sessionClosed(SessionPtr session,
+                           std::vector<std::shared_ptr<const xml::Element>> unsent = {});
 
   // Delivery helpers shared with services.
   void deliver(const SessionPtr& session, std::shared_ptr<const xml::Element> stanza);

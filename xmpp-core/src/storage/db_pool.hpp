@@ -91,8 +91,10 @@ auto DbPool::run(Fn fn) -> boost::asio::awaitable<std::invoke_result_t<Fn, pqxx:
       } catch (...) {
         error = std::current_exception();
       }
+      // The handler owns the coroutine frame, which Asio allocates from the io thread's
+      // recycling cache: it must be released on the io thread, so this thread keeps no copy.
       auto ex = boost::asio::get_associated_executor(*work);
-      boost::asio::post(ex, [work, error, value = std::move(value)]() mutable {
+      boost::asio::post(ex, [work = std::move(work), error, value = std::move(value)]() mutable {
         (*work)(error, value ? std::move(*value) : Stored{});
       });
     });

@@ -28,10 +28,11 @@ router::Task<xml::Element> handleLast(router::IqRequest& req) {
   const std::string owner = req.target.full();
   const std::string asker = req.stanza.from.bare().full();
   if (!req.fromOwner()) {
-    bool allowed = co_await req.ctx.db().run([owner, asker](pqxx::connection& c) {
+    auto job = [owner, asker](pqxx::connection& c) {
       auto item = storage::loadRosterItem(c, owner, asker);
       return item && (item->subscription == "from" || item->subscription == "both");
-    });
+    };
+    bool allowed = co_await req.ctx.db().run(std::move(job));
     if (!allowed) {
       co_return router::makeStanzaError(req.stanza.element, "forbidden",
                                         "You are not subscribed to this contact's presence.");
@@ -43,8 +44,8 @@ router::Task<xml::Element> handleLast(router::IqRequest& req) {
       co_return reply;
     }
   }
-  auto last = co_await req.ctx.db().run(
-      [owner](pqxx::connection& c) { return storage::loadLastActivity(c, owner); });
+  auto job2 = [owner](pqxx::connection& c) { return storage::loadLastActivity(c, owner); };
+  auto last = co_await req.ctx.db().run(std::move(job2));
   if (!last) {
     co_return router::makeStanzaError(req.stanza.element, "item-not-found",
                                       "This account has not been online yet.");

@@ -23,13 +23,13 @@ router::Task<xml::Element> handleVcard(router::IqRequest& req) {
                                         "Expected a <vCard xmlns='vcard-temp'/> element.");
     }
     std::string text = xml::toString(req.payload);
-    co_await req.ctx.db().run(
-        [owner, text](pqxx::connection& c) { storage::saveVcard(c, owner, text); });
+    auto job = [owner, text](pqxx::connection& c) { storage::saveVcard(c, owner, text); };
+    co_await req.ctx.db().run(std::move(job));
     co_return router::makeResult(req.stanza);
   }
   xml::Element reply = router::makeResult(req.stanza);
-  auto stored = co_await req.ctx.db().run(
-      [owner](pqxx::connection& c) { return storage::loadVcard(c, owner); });
+  auto job2 = [owner](pqxx::connection& c) { return storage::loadVcard(c, owner); };
+  auto stored = co_await req.ctx.db().run(std::move(job2));
   std::optional<xml::Element> vcard;
   if (stored) vcard = router::parseStoredStanza(*stored);
   if (vcard) {
