@@ -111,3 +111,13 @@ TEST_CASE("Copies are deep", "[element]") {
   a = *a.child("body", "jabber:client");
   CHECK(a == body);
 }
+
+TEST_CASE("removeChildren keeps the other children intact when nothing matches") {
+  parley::xml::Element message("jabber:client", "message");
+  message.addChild("jabber:client", "body").addText("hello");
+  REQUIRE(message.removeChildren("delay", "urn:xmpp:delay") == 0);
+  REQUIRE(message.childText("body", "jabber:client") == "hello");
+  message.addChild("urn:xmpp:delay", "delay");
+  REQUIRE(message.removeChildren("delay", "urn:xmpp:delay") == 1);
+  REQUIRE(message.childText("body", "jabber:client") == "hello");
+}

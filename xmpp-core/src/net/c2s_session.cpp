@@ -243,7 +243,19 @@ void C2sSession::closeSocket() {
 
 void C2sSession::deliver(std::shared_ptr<const xml::Element> stanza) {
   asio::post(stream_.get_executor(), [self = shared_from_this(), stanza = std::move(stanza)]() {
-    if (self->phase_ != Phase::Bound) return;
+    if (self->phase_ != Phase::Bound) {
+      // Closing: the stanza goes back to the router rather than into a dead socket.
+      if (stanza->name() == "message") {
+        asio::co_spawn(
+            self->stream_.get_executor(),
+            [self, stanza]() -> awaitable<void> {
+              std::vector<std::shared_ptr<const xml::Element>> late{stanza};
+              co_await self->ctx_.router().redeliverUnsent(self, std::move(late));
+            },
+            asio::detached);
+      }
+      return;
+    }
     // stanza.deliver hook point (per local recipient), empty until modules attach.
     std::string bytes;
     xml::serialize(*stanza, bytes, ns::kClient);
@@ -301,6 +313,7 @@ awaitable<bool> C2sSession::onEvent(xml::StreamEvent& event) {
       co_return co_await onStreamOpen(event.element);
     case xml::StreamEvent::Kind::Close:
       co_await send("</stream:stream>");
+      if (phase_ == Phase::Bound) phase_ = Phase::Closing;
       if (writer_started_) {
         close_after_flush_ = true;
         phase_ = Phase::Closing;

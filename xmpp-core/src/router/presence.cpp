@@ -271,6 +271,27 @@ Task<void> Router::sessionClosed(SessionPtr session,
                                  std::vector<std::shared_ptr<const xml::Element>> unsent) {
   bool was_available = session->available();
   if (was_available) co_await broadcastUnavailable(session, nullptr);
+  co_await redeliverUnsent(session, std::move(unsent));
+  // Last activity (XEP-0012) is recorded when the account's last resource leaves.
+  const std::string owner = session->jid().bareString();
+  auto others = ctx_.registry().sessionsOf(owner);
+  bool last = std::none_of(others.begin(), others.end(),
+                           [&](const SessionPtr& s) { return s.get() != session.get(); });
+  if (!last) co_return;
+  storage::LastActivity activity;
+  activity.logout_unix = std::time(nullptr);
+  try {
+    auto job4 = [owner, activity](pqxx::connection& c) {
+      storage::saveLastActivity(c, owner, activity);
+    };
+    co_await ctx_.db().run(std::move(job4));
+  } catch (const std::exception& e) {
+    log::warn("last activity of ", owner, " not saved: ", e.what());
+  }
+}
+
+Task<void> Router::redeliverUnsent(SessionPtr session,
+                                   std::vector<std::shared_ptr<const xml::Element>> unsent) {
   for (auto& stanza : unsent) {
     if (stanza->name() != "message") continue;
     std::string_view type = stanza->attrOr("type");
@@ -287,22 +308,6 @@ Task<void> Router::sessionClosed(SessionPtr session,
     } else {
       co_await storeOfflineOrBounce(again, nullptr);
     }
-  }
-  // Last activity (XEP-0012) is recorded when the account's last resource leaves.
-  const std::string owner = session->jid().bareString();
-  auto others = ctx_.registry().sessionsOf(owner);
-  bool last = std::none_of(others.begin(), others.end(),
-                           [&](const SessionPtr& s) { return s.get() != session.get(); });
-  if (!last) co_return;
-  storage::LastActivity activity;
-  activity.logout_unix = std::time(nullptr);
-  try {
-    auto job4 = [owner, activity](pqxx::connection& c) {
-      storage::saveLastActivity(c, owner, activity);
-    };
-    co_await ctx_.db().run(std::move(job4));
-  } catch (const std::exception& e) {
-    log::warn("last activity of ", owner, " not saved: ", e.what());
   }
 }
 

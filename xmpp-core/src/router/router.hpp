@@ -63,6 +63,11 @@ class Router {
   Task<void> sessionClosed(SessionPtr session,
                            std::vector<std::shared_ptr<const xml::Element>> unsent = {});
 
+  // Messages that were meant for `session` but never reached its socket (it closed): delivered
+  // to the account's other resources or stored offline, never dropped.
+  Task<void> redeliverUnsent(SessionPtr session,
+                             std::vector<std::shared_ptr<const xml::Element>> unsent);
+
   // Delivery helpers shared with services.
   void deliver(const SessionPtr& session, std::shared_ptr<const xml::Element> stanza);
   void deliver(const SessionPtr& session, xml::Element stanza);

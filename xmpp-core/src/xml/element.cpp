@@ -128,7 +128,7 @@ size_t Element::removeChildren(std::string_view name, std::string_view ns) {
     }
     kept.push_back(std::move(node));
   }
-  if (removed > 0) children_ = std::move(kept);
+  children_ = std::move(kept);  // every node was moved into `kept`, removed or not
   return removed;
 }
 
