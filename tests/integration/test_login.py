@@ -47,6 +47,7 @@ def test_slixmpp_starttls_scram_sha256(server):
     async def body():
         c = await slix_login(server, "alice", resource="slix", mech="SCRAM-SHA-256")
         try:
+            assert c.auth_mechanism == "SCRAM-SHA-256"
             assert str(c.boundjid) == f"alice@{DOMAIN}/slix"
             assert c.is_connected()
         finally:
@@ -74,6 +75,7 @@ def test_slixmpp_default_mechanism_choice(server):
 
     async def body():
         c = await slix_login(server, "carol", resource="default")
+        print(f"slixmpp authenticated with {c.auth_mechanism}")
         await c.close()
 
     run(body())

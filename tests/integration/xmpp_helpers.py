@@ -426,6 +426,23 @@ try:
             super().__init__(jid, password, **kwargs)
             self.ssl_context.check_hostname = False
             self.ssl_context.verify_mode = ssl.CERT_NONE
+            if sasl_mech and not sasl_mech.endswith("-PLUS"):
+                # slixmpp knows only tls-unique and, when TLS is up, sends the gs2 flag "y"
+                # (RFC 5802: "I support channel binding but think you do not"), which a server
+                # that offers -PLUS must refuse as a downgrade. A client told to use plain
+                # SCRAM says "n" instead.
+                mechs = self["feature_mechanisms"]
+                orig = mechs.sasl_callback
+
+                def without_channel_binding(required, optional):
+                    creds = orig(required, optional)
+                    if "channel_binding" in creds:
+                        creds["channel_binding"] = None
+                    return creds
+
+                mechs.sasl_callback = without_channel_binding
+            self.auth_mechanism = None
+            self.add_event_handler("auth_success", self._on_auth_success)
             # Subscriptions are answered by the tests, not automatically.
             self.auto_authorize = None
             self.auto_subscribe = False
@@ -458,6 +475,10 @@ try:
                 return
             if not self.started.done():
                 self.started.set_result(True)
+
+        def _on_auth_success(self, _stanza):
+            mech = self["feature_mechanisms"].mech
+            self.auth_mechanism = getattr(mech, "name", None)
 
         def _on_failed_auth(self, stanza):
             self.auth_failure = stanza["condition"]
