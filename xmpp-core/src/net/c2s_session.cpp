@@ -28,6 +28,15 @@ constexpr std::string_view kBindNs = "urn:ietf:params:xml:ns:xmpp-bind";
 constexpr std::string_view kSessionNs = "urn:ietf:params:xml:ns:xmpp-session";
 constexpr std::string_view kLimitsNs = "urn:xmpp:stream-limits:0";
 constexpr unsigned kMaxSaslFailures = 5;
+constexpr size_t kPlainReadBytes = 65536;
+constexpr size_t kTlsReadBytes = 16384;
+
+// A function of its own, not a thread_local inside a coroutine: GCC may keep the address of a
+// coroutine's thread_local across a suspension, and the coroutine can resume on another thread.
+[[gnu::noinline]] char* threadReadBuffer() {
+  thread_local std::unique_ptr<char[]> buffer = std::make_unique<char[]>(kPlainReadBytes);
+  return buffer.get();
+}
 
 std::string hexId(size_t bytes) {
   static const char kHex[] = "0123456789abcdef";
@@ -78,14 +87,16 @@ C2sSession::C2sSession(router::ServerContext& ctx, Socket socket,
                        std::shared_ptr<asio::ssl::context> tls, bool direct_tls)
     : ctx_(ctx),
       config_(ctx.config()),
-      stream_(std::move(socket), *tls),
+      executor_(socket.get_executor()),
+      socket_(std::move(socket)),
       tls_context_(std::move(tls)),
       direct_tls_(direct_tls),
       parser_(parserLimits(*config_, false)),
-      write_signal_(stream_.get_executor()),
-      negotiation_timer_(stream_.get_executor()) {
+      write_signal_(executor_),
+      writer_finished_(executor_),
+      negotiation_timer_(executor_) {
   boost::system::error_code ec;
-  auto endpoint = stream_.next_layer().remote_endpoint(ec);
+  auto endpoint = socket_.remote_endpoint(ec);
   peer_ip_ = ec ? "unknown" : endpoint.address().to_string();
   stream_id_ = hexId(12);
 }
@@ -95,18 +106,17 @@ C2sSession::~C2sSession() = default;
 void C2sSession::start() {
   auto self = shared_from_this();
   asio::co_spawn(
-      stream_.get_executor(), [self]() { return self->run(); }, asio::detached);
+      executor_, [self]() { return self->run(); }, asio::detached);
 }
 
 awaitable<void> C2sSession::run() {
   auto self = shared_from_this();
   negotiation_timer_.expires_after(config_->limits.negotiation_timeout);
   asio::co_spawn(
-      stream_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
+      executor_, [self]() { return self->watchdog(); }, asio::detached);
   try {
     if (direct_tls_) {
-      co_await stream_.async_handshake(asio::ssl::stream_base::server, use_awaitable);
-      tls_active_ = true;
+      co_await startTls();
     }
     co_await readLoop();
   } catch (const boost::system::system_error& e) {
@@ -124,6 +134,16 @@ awaitable<void> C2sSession::run() {
   }
   negotiation_timer_.cancel();
   bool was_bound = phase_ == Phase::Bound || (phase_ == Phase::Closing && writer_started_);
+  if (writer_started_ && !writer_done_) {
+    // Let the writer flush what is queued (a stream error, the closing tag), but not forever:
+    // a client that stopped reading gets 5 seconds.
+    close_after_flush_ = true;
+    phase_ = Phase::Closing;
+    write_signal_.cancel();
+    writer_finished_.expires_after(std::chrono::seconds(5));
+    boost::system::error_code ec;
+    co_await writer_finished_.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
   phase_ = Phase::Closing;
   closeSocket();
   write_signal_.cancel();
@@ -151,20 +171,47 @@ awaitable<void> C2sSession::watchdog() {
   if (ec || phase_ == Phase::Bound || phase_ == Phase::Closing) co_return;
   timed_out_ = true;
   boost::system::error_code ignored;
-  stream_.next_layer().cancel(ignored);
+  lowestLayer().cancel(ignored);
 }
 
-awaitable<size_t> C2sSession::readSome(char* data, size_t size) {
-  if (tls_active_)
-    co_return co_await stream_.async_read_some(asio::buffer(data, size), use_awaitable);
-  co_return co_await stream_.next_layer().async_read_some(asio::buffer(data, size), use_awaitable);
+C2sSession::Socket& C2sSession::lowestLayer() { return tls_ ? tls_->next_layer() : socket_; }
+
+awaitable<void> C2sSession::startTls() {
+  // The TLS stream (with Asio's and OpenSSL's record buffers, tens of KiB) exists only from
+  // here on, so plaintext negotiation and idle plaintext sessions stay small.
+  boost::system::error_code ec;
+  socket_.non_blocking(false, ec);
+  tls_ = std::make_unique<asio::ssl::stream<Socket>>(std::move(socket_), *tls_context_);
+  co_await tls_->async_handshake(asio::ssl::stream_base::server, use_awaitable);
+  tls_active_ = true;
+}
+
+awaitable<std::string_view> C2sSession::readChunk() {
+  if (tls_active_) {
+    if (!tls_buffer_) tls_buffer_ = std::make_unique<char[]>(kTlsReadBytes);
+    size_t n = co_await tls_->async_read_some(asio::buffer(tls_buffer_.get(), kTlsReadBytes),
+                                              use_awaitable);
+    co_return std::string_view(tls_buffer_.get(), n);
+  }
+  // Plaintext: wait for readability, then read into a per-thread buffer. An idle connection
+  // then holds no read buffer at all; the caller parses the bytes before it suspends again.
+  for (;;) {
+    co_await socket_.async_wait(Socket::wait_read, use_awaitable);
+    // Looked up after resuming: the coroutine may continue on another io thread.
+    char* buffer = threadReadBuffer();
+    boost::system::error_code ec;
+    size_t n = socket_.read_some(asio::buffer(buffer, kPlainReadBytes), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+    if (ec) throw boost::system::system_error(ec);
+    co_return std::string_view(buffer, n);
+  }
 }
 
 awaitable<void> C2sSession::writeDirect(const std::string& bytes) {
   if (tls_active_) {
-    co_await asio::async_write(stream_, asio::buffer(bytes), use_awaitable);
+    co_await asio::async_write(*tls_, asio::buffer(bytes), use_awaitable);
   } else {
-    co_await asio::async_write(stream_.next_layer(), asio::buffer(bytes), use_awaitable);
+    co_await asio::async_write(socket_, asio::buffer(bytes), use_awaitable);
   }
 }
 
@@ -211,7 +258,7 @@ awaitable<void> C2sSession::writer() {
     for (;;) {
       if (out_queue_.empty()) {
         if (close_after_flush_) break;
-        if (phase_ == Phase::Closing) co_return;
+        if (phase_ == Phase::Closing) break;
         write_signal_.expires_at(asio::steady_timer::time_point::max());
         boost::system::error_code ec;
         co_await write_signal_.async_wait(asio::redirect_error(use_awaitable, ec));
@@ -232,22 +279,24 @@ awaitable<void> C2sSession::writer() {
   } catch (const boost::system::system_error& e) {
     log::debug("c2s ", jid_.full(), ": write failed: ", e.code().message());
   }
+  writer_done_ = true;
+  writer_finished_.cancel();
   closeSocket();
 }
 
 void C2sSession::closeSocket() {
   boost::system::error_code ignored;
-  stream_.next_layer().shutdown(Socket::shutdown_both, ignored);
-  stream_.next_layer().close(ignored);
+  lowestLayer().shutdown(Socket::shutdown_both, ignored);
+  lowestLayer().close(ignored);
 }
 
 void C2sSession::deliver(std::shared_ptr<const xml::Element> stanza) {
-  asio::post(stream_.get_executor(), [self = shared_from_this(), stanza = std::move(stanza)]() {
+  asio::post(executor_, [self = shared_from_this(), stanza = std::move(stanza)]() {
     if (self->phase_ != Phase::Bound) {
       // Closing: the stanza goes back to the router rather than into a dead socket.
       if (stanza->name() == "message") {
         asio::co_spawn(
-            self->stream_.get_executor(),
+            self->executor_,
             [self, stanza]() -> awaitable<void> {
               std::vector<std::shared_ptr<const xml::Element>> late{stanza};
               co_await self->ctx_.router().redeliverUnsent(self, std::move(late));
@@ -264,7 +313,7 @@ void C2sSession::deliver(std::shared_ptr<const xml::Element> stanza) {
 }
 
 void C2sSession::kick(std::string condition, std::string text) {
-  asio::post(stream_.get_executor(), [self = shared_from_this(), condition, text]() {
+  asio::post(executor_, [self = shared_from_this(), condition, text]() {
     if (self->phase_ == Phase::Closing) return;
     xml::Element error(std::string(ns::kStreams), std::string(condition));
     std::string bytes = "<stream:error>";
@@ -283,11 +332,10 @@ void C2sSession::kick(std::string condition, std::string text) {
 
 awaitable<void> C2sSession::readLoop() {
   std::vector<xml::StreamEvent> events;
-  char buffer[4096];
   for (;;) {
-    size_t n = co_await readSome(buffer, sizeof buffer);
+    std::string_view bytes = co_await readChunk();
     events.clear();
-    bool ok = parser_.feed(std::string_view(buffer, n), events);
+    bool ok = parser_.feed(bytes, events);
     for (auto& event : events) {
       Phase before = phase_;
       bool tls_before = tls_active_;
@@ -404,7 +452,7 @@ awaitable<void> C2sSession::sendFeatures() {
     if (plus) {
       // XEP-0440: which channel-binding types this connection supports.
       auto& cb = features.addChild("urn:xmpp:sasl-cb:0", "sasl-channel-binding");
-      if (tlsExporterAvailable(stream_.native_handle()))
+      if (tlsExporterAvailable(tls_->native_handle()))
         cb.addChild("urn:xmpp:sasl-cb:0", "channel-binding").setAttr("type", "tls-exporter");
       cb.addChild("urn:xmpp:sasl-cb:0", "channel-binding").setAttr("type", "tls-server-end-point");
     }
@@ -509,8 +557,7 @@ awaitable<bool> C2sSession::onNegotiation(xml::Element& element) {
 
 awaitable<bool> C2sSession::onStartTls() {
   co_await send("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-  co_await stream_.async_handshake(asio::ssl::stream_base::server, use_awaitable);
-  tls_active_ = true;
+  co_await startTls();
   phase_ = Phase::PreAuth;
   header_sent_ = false;
   co_return true;
@@ -559,7 +606,7 @@ awaitable<bool> C2sSession::onAuth(const xml::Element& auth) {
   auto& client_first = std::get<auth::ScramClientFirst>(first);
   cb_data_.clear();
   if (client_first.cb_flag == 'p') {
-    cb_data_ = channelBinding(stream_.native_handle(), client_first.cb_name);
+    cb_data_ = channelBinding(tls_->native_handle(), client_first.cb_name);
     if (cb_data_.empty()) {
       plus_type_unsupported_ = true;
       scram_.reset();
@@ -729,7 +776,7 @@ awaitable<bool> C2sSession::onBind(const xml::Element& iq) {
   negotiation_timer_.cancel();
   writer_started_ = true;
   asio::co_spawn(
-      stream_.get_executor(), [self]() { return self->writer(); }, asio::detached);
+      executor_, [self]() { return self->writer(); }, asio::detached);
   xml::Element result(std::string(ns::kClient), "iq");
   result.setAttr("type", "result");
   if (!id.empty()) result.setAttr("id", id);

@@ -53,7 +53,10 @@ class C2sSession final : public router::ClientSession,
   boost::asio::awaitable<void> readLoop();
   boost::asio::awaitable<void> writer();
   boost::asio::awaitable<void> watchdog();
-  boost::asio::awaitable<size_t> readSome(char* data, size_t size);
+  // The next bytes from the client; valid until the caller next suspends.
+  boost::asio::awaitable<std::string_view> readChunk();
+  boost::asio::awaitable<void> startTls();
+  Socket& lowestLayer();
   boost::asio::awaitable<void> writeDirect(const std::string& bytes);
   // Sends during negotiation (direct write) or after binding (queued).
   boost::asio::awaitable<void> send(std::string bytes);
@@ -81,7 +84,10 @@ class C2sSession final : public router::ClientSession,
 
   router::ServerContext& ctx_;
   std::shared_ptr<const config::Config> config_;  // the configuration this session started with
-  boost::asio::ssl::stream<Socket> stream_;
+  boost::asio::any_io_executor executor_;         // the connection's strand
+  Socket socket_;                                 // the connection until TLS starts
+  std::unique_ptr<boost::asio::ssl::stream<Socket>> tls_;  // owns the socket once TLS is up
+  std::unique_ptr<char[]> tls_buffer_;
   std::shared_ptr<boost::asio::ssl::context> tls_context_;
   bool direct_tls_;
   bool tls_active_ = false;
@@ -117,6 +123,8 @@ class C2sSession final : public router::ClientSession,
   std::vector<std::shared_ptr<const xml::Element>> in_flight_;  // in the write being performed
   std::vector<std::shared_ptr<const xml::Element>> unsent_;
   boost::asio::steady_timer write_signal_;
+  boost::asio::steady_timer writer_finished_;  // cancelled by the writer when it ends
+  bool writer_done_ = false;
   boost::asio::steady_timer negotiation_timer_;
 };
 
