@@ -110,17 +110,20 @@ int64_t bumpRosterVersion(pqxx::work& tx, const std::string& owner) {
 
 }  // namespace
 
+// Single-statement reads and writes run in autocommit (pqxx::nontransaction): one statement is
+// atomic on its own, and BEGIN/COMMIT would triple the round trips on the login path.
+
 // ---- accounts ----
 
 bool accountExists(pqxx::connection& c, const std::string& jid) {
-  pqxx::read_transaction tx(c);
+  pqxx::nontransaction tx(c);
   auto r = tx.exec_params("SELECT 1 FROM accounts WHERE jid = $1", jid);
   tx.commit();
   return !r.empty();
 }
 
 std::optional<Account> findAccount(pqxx::connection& c, const std::string& jid) {
-  pqxx::read_transaction tx(c);
+  pqxx::nontransaction tx(c);
   auto r = tx.exec_params(accountSelect() + "WHERE jid = $1", jid);
   tx.commit();
   if (r.empty()) return std::nullopt;
@@ -182,7 +185,7 @@ bool deleteAccount(pqxx::connection& c, const std::string& jid) {
 
 std::optional<StoredLogin> loadLogin(pqxx::connection& c, const std::string& jid,
                                      auth::ScramHash hash) {
-  pqxx::read_transaction tx(c);
+  pqxx::nontransaction tx(c);
   auto r = tx.exec_params(
       "SELECT a.disabled, c.salt, c.iterations, c.stored_key, c.server_key "
       "FROM accounts a JOIN account_credentials c ON c.jid = a.jid "
@@ -275,7 +278,7 @@ bool storeOffline(pqxx::connection& c, const std::string& owner, const std::stri
 }
 
 std::vector<OfflineMessage> takeOffline(pqxx::connection& c, const std::string& owner) {
-  pqxx::work tx(c);
+  pqxx::nontransaction tx(c);
   // One statement deletes exactly the rows it returns, so a message stored meanwhile is neither
   // lost nor delivered twice; DELETE ... RETURNING has no order, hence the outer ORDER BY.
   auto r =
@@ -297,7 +300,7 @@ std::vector<OfflineMessage> takeOffline(pqxx::connection& c, const std::string& 
 }
 
 size_t countOffline(pqxx::connection& c, const std::string& owner) {
-  pqxx::read_transaction tx(c);
+  pqxx::nontransaction tx(c);
   auto r = tx.exec_params1("SELECT count(*) FROM offline_messages WHERE owner = $1", owner);
   tx.commit();
   return static_cast<size_t>(r[0].as<long long>());
@@ -306,7 +309,7 @@ size_t countOffline(pqxx::connection& c, const std::string& owner) {
 // ---- vCard ----
 
 std::optional<std::string> loadVcard(pqxx::connection& c, const std::string& owner) {
-  pqxx::read_transaction tx(c);
+  pqxx::nontransaction tx(c);
   auto r = tx.exec_params("SELECT vcard FROM vcards WHERE owner = $1", owner);
   tx.commit();
   if (r.empty()) return std::nullopt;
@@ -314,7 +317,7 @@ std::optional<std::string> loadVcard(pqxx::connection& c, const std::string& own
 }
 
 void saveVcard(pqxx::connection& c, const std::string& owner, const std::string& vcard_xml) {
-  pqxx::work tx(c);
+  pqxx::nontransaction tx(c);
   tx.exec_params(
       "INSERT INTO vcards (owner, vcard, updated_at) VALUES ($1, $2, now()) "
       "ON CONFLICT (owner) DO UPDATE SET vcard = EXCLUDED.vcard, updated_at = now()",
@@ -325,7 +328,7 @@ void saveVcard(pqxx::connection& c, const std::string& owner, const std::string&
 // ---- last activity ----
 
 std::optional<LastActivity> loadLastActivity(pqxx::connection& c, const std::string& owner) {
-  pqxx::read_transaction tx(c);
+  pqxx::nontransaction tx(c);
   auto r = tx.exec_params(
       "SELECT floor(extract(epoch FROM logout_at))::bigint, status FROM last_activity "
       "WHERE owner = $1",
@@ -339,7 +342,7 @@ std::optional<LastActivity> loadLastActivity(pqxx::connection& c, const std::str
 }
 
 void saveLastActivity(pqxx::connection& c, const std::string& owner, const LastActivity& last) {
-  pqxx::work tx(c);
+  pqxx::nontransaction tx(c);
   tx.exec_params(
       "INSERT INTO last_activity (owner, logout_at, status) VALUES ($1, to_timestamp($2), $3) "
       "ON CONFLICT (owner) DO UPDATE SET logout_at = EXCLUDED.logout_at, status = EXCLUDED.status",
