@@ -10,6 +10,7 @@
 #include <string>
 
 #include "parley/jid.hpp"
+#include "storage/stores.hpp"
 #include "xml/element.hpp"
 
 namespace parley::router {
@@ -44,6 +45,29 @@ class ClientSession {
     available_.store(presence_ != nullptr, std::memory_order_release);
   }
 
+  // The account's roster as this session last knew it: loaded at initial presence and kept
+  // current by roster pushes, so presence broadcasts and the unavailable broadcast at logout
+  // need no database round trip. Null until first loaded. Thread-safe (pushes come from other
+  // sessions' strands).
+  std::shared_ptr<const storage::Roster> cachedRoster() const {
+    std::lock_guard lock(roster_mutex_);
+    return roster_;
+  }
+  void setCachedRoster(std::shared_ptr<const storage::Roster> roster) {
+    std::lock_guard lock(roster_mutex_);
+    roster_ = std::move(roster);
+  }
+  // Applies one pushed change (insert/replace, or remove) to the cached roster, if any.
+  void updateCachedRoster(const storage::RosterItem& item, int64_t version, bool removed) {
+    std::lock_guard lock(roster_mutex_);
+    if (!roster_) return;
+    auto next = std::make_shared<storage::Roster>(*roster_);
+    next->version = version;
+    std::erase_if(next->items, [&](const auto& i) { return i.contact == item.contact; });
+    if (!removed) next->items.push_back(item);
+    roster_ = std::move(next);
+  }
+
   // Full JIDs this session sent directed presence to (RFC 6121 §4.6), told when it goes
   // unavailable. Touched only on the session's own strand.
   std::set<std::string> directed_presence_targets;
@@ -56,6 +80,8 @@ class ClientSession {
   std::atomic<int> priority_{0};
   std::atomic<bool> roster_requested_{false};
   mutable std::mutex presence_mutex_;
+  mutable std::mutex roster_mutex_;
+  std::shared_ptr<const storage::Roster> roster_;
   std::shared_ptr<const xml::Element> presence_;
 };
 

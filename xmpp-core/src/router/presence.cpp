@@ -152,8 +152,15 @@ Task<void> Router::broadcastPresence(Stanza& stanza, const SessionPtr& session) 
   session->setPresence(presence, priority);
 
   const std::string owner = session->jid().bareString();
-  auto job = [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); };
-  storage::Roster roster = co_await ctx_.db().run(std::move(job));
+  // Initial presence reads the roster afresh (pending requests live only there); later
+  // broadcasts use the session's copy, which roster pushes keep current.
+  std::shared_ptr<const storage::Roster> cached = initial ? nullptr : session->cachedRoster();
+  if (!cached) {
+    auto job = [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); };
+    cached = std::make_shared<const storage::Roster>(co_await ctx_.db().run(std::move(job)));
+    session->setCachedRoster(cached);
+  }
+  const storage::Roster& roster = *cached;
 
   // To every available resource of each contact subscribed to us, and to all our own resources
   // (the sender included, RFC 6121 §4.2.2).
@@ -235,11 +242,15 @@ Task<void> Router::broadcastUnavailable(const SessionPtr& session,
   session->setPresence(nullptr, 0);
   const std::string owner = session->jid().bareString();
   storage::Roster roster;
-  try {
-    auto job3 = [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); };
-    roster = co_await ctx_.db().run(std::move(job3));
-  } catch (const std::exception& e) {
-    log::error("roster of ", owner, " unavailable for presence broadcast: ", e.what());
+  if (auto cached = session->cachedRoster()) {
+    roster = *cached;
+  } else {
+    try {
+      auto job3 = [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); };
+      roster = co_await ctx_.db().run(std::move(job3));
+    } catch (const std::exception& e) {
+      log::error("roster of ", owner, " unavailable for presence broadcast: ", e.what());
+    }
   }
   std::set<std::string> told;
   auto tell = [&](const SessionPtr& s) {

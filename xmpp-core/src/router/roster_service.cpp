@@ -121,6 +121,7 @@ xml::Element Router::rosterItemElement(const storage::RosterItem& item, bool rem
 void Router::pushRosterItem(const std::string& owner, const storage::RosterItem& item,
                             int64_t version, bool removed) {
   for (auto& s : ctx_.registry().sessionsOf(owner)) {
+    s->updateCachedRoster(item, version, removed);
     if (!s->rosterRequested()) continue;
     xml::Element push(std::string(ns::kClient), "iq");
     push.setAttr("type", "set");
