@@ -96,6 +96,8 @@ C2sSession::C2sSession(router::ServerContext& ctx, Socket socket,
       writer_finished_(executor_),
       negotiation_timer_(executor_) {
   boost::system::error_code ec;
+  // Plaintext reads are attempted directly (readChunk); they must never block an io thread.
+  socket_.non_blocking(true, ec);
   auto endpoint = socket_.remote_endpoint(ec);
   peer_ip_ = ec ? "unknown" : endpoint.address().to_string();
   stream_id_ = hexId(12);
@@ -193,17 +195,19 @@ awaitable<std::string_view> C2sSession::readChunk() {
                                               use_awaitable);
     co_return std::string_view(tls_buffer_.get(), n);
   }
-  // Plaintext: wait for readability, then read into a per-thread buffer. An idle connection
-  // then holds no read buffer at all; the caller parses the bytes before it suspends again.
+  // Plaintext: read into a per-thread buffer, so an idle connection holds no read buffer at all;
+  // the caller parses the bytes before it suspends again. The read is tried before waiting:
+  // Asio's epoll reactor is edge-triggered, so bytes that arrived while we were busy routing
+  // raise no new readiness event, and waiting first would leave them unread.
   for (;;) {
-    co_await socket_.async_wait(Socket::wait_read, use_awaitable);
-    // Looked up after resuming: the coroutine may continue on another io thread.
+    // Looked up on every pass: the coroutine may have resumed on another io thread.
     char* buffer = threadReadBuffer();
     boost::system::error_code ec;
     size_t n = socket_.read_some(asio::buffer(buffer, kPlainReadBytes), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
-    if (ec) throw boost::system::system_error(ec);
-    co_return std::string_view(buffer, n);
+    if (!ec) co_return std::string_view(buffer, n);
+    if (ec != asio::error::would_block && ec != asio::error::try_again)
+      throw boost::system::system_error(ec);
+    co_await socket_.async_wait(Socket::wait_read, use_awaitable);
   }
 }
 
