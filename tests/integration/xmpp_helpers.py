@@ -330,6 +330,10 @@ class RawClient:
             assert r.get("type") == "result", ET.tostring(r)
         if presence:
             self.send("<presence/>")
+            # The server echoes initial presence to the sending resource (RFC 6121 4.2.2); once
+            # it has, the resource is available and messages to the bare JID reach it.
+            self.wait_for(lambda e: e.tag == q("presence") and e.get("from") == self.jid
+                          and e.get("type") is None)
         return self
 
     # -- stanzas -------------------------------------------------------------------------------
@@ -469,6 +473,11 @@ try:
                 if self.roster_on_start:
                     await self.get_roster(timeout=20)
                 self.send_presence()
+                # A round trip after the presence: the server handles a session's stanzas in
+                # order, so once the answer is here this resource is available and messages to
+                # the bare JID reach it instead of offline storage.
+                ping = self.make_iq_get(queryxmlns="urn:xmpp:ping", ito=self.boundjid.domain)
+                await ping.send(timeout=20)
             except Exception as e:  # noqa: BLE001 - reported through the future
                 if not self.started.done():
                     self.started.set_exception(e)
