@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "api/jid_testing.hpp"
+#include "util/utf8.hpp"
 
 namespace parley {
 namespace {
@@ -29,44 +30,6 @@ constexpr size_t kMaxLabel = 63;
 std::atomic<bool> g_fast_path{true};
 
 bool fastPathEnabled() { return g_fast_path.load(std::memory_order_relaxed); }
-
-// Strict RFC 3629 UTF-8 (no overlongs, surrogates or code points above U+10FFFF). NUL is refused
-// too: libidn works on C strings, so an embedded NUL would silently truncate the part.
-bool isValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      if (c == 0) return false;
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (s.size() - i < len) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) return false;
-    if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) return false;
-    i += len;
-  }
-  return true;
-}
 
 bool isAscii(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
@@ -128,7 +91,7 @@ bool nodeFastPath(std::string_view in, std::string& out) {
 std::optional<std::string> prepNode(std::string_view in) {
   std::string out;
   if (fastPathEnabled() && nodeFastPath(in, out)) return out;
-  if (in.size() > kMaxRawPart || !isValidUtf8(in)) return std::nullopt;
+  if (in.size() > kMaxRawPart || !util::isValidUtf8(in)) return std::nullopt;
   auto prepped = runProfile(in, stringprep_xmpp_nodeprep);
   if (!prepped || prepped->empty()) return std::nullopt;
   return prepped;
@@ -145,7 +108,7 @@ bool resourceFastPath(std::string_view in) {
 
 std::optional<std::string> prepResource(std::string_view in) {
   if (fastPathEnabled() && resourceFastPath(in)) return std::string(in);
-  if (in.size() > kMaxRawPart || !isValidUtf8(in)) return std::nullopt;
+  if (in.size() > kMaxRawPart || !util::isValidUtf8(in)) return std::nullopt;
   auto prepped = runProfile(in, stringprep_xmpp_resourceprep);
   if (!prepped || prepped->empty()) return std::nullopt;
   return prepped;
@@ -226,7 +189,7 @@ size_t dotLength(std::string_view s, size_t pos) {
 }
 
 std::optional<std::string> prepDomainSlow(std::string_view in) {
-  if (in.size() > kMaxRawPart || !isValidUtf8(in)) return std::nullopt;
+  if (in.size() > kMaxRawPart || !util::isValidUtf8(in)) return std::nullopt;
   // Split into labels on any IDNA dot first, so the trailing-dot rule applies to all of them.
   std::vector<std::string_view> labels;
   size_t start = 0;

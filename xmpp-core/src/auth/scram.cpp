@@ -11,49 +11,14 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "util/utf8.hpp"
+
 namespace parley::auth {
 namespace {
 
 const EVP_MD* evpMd(ScramHash hash) { return hash == ScramHash::Sha1 ? EVP_sha1() : EVP_sha256(); }
 
 size_t hashSize(ScramHash hash) { return hash == ScramHash::Sha1 ? 20 : 32; }
-
-// Strict RFC 3629 UTF-8; NUL is refused as well because libidn takes C strings.
-bool isValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      if (c == 0) return false;
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (s.size() - i < len) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) return false;
-    if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) return false;
-    i += len;
-  }
-  return true;
-}
 
 int base64Value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -89,7 +54,7 @@ std::optional<std::string> unescapeSaslname(std::string_view in) {
     }
     i += 2;
   }
-  if (!isValidUtf8(out)) return std::nullopt;
+  if (!util::isValidUtf8(out)) return std::nullopt;
   return out;
 }
 
@@ -220,7 +185,7 @@ bool constantTimeEquals(std::string_view a, std::string_view b) {
 }
 
 std::optional<std::string> saslprep(std::string_view text) {
-  if (!isValidUtf8(text)) return std::nullopt;
+  if (!util::isValidUtf8(text)) return std::nullopt;
   // stringprep() works in place and reports TOO_SMALL_BUFFER when mappings grow the text; grow
   // and retry. Unassigned code points are allowed (RFC 5802 treats names as query strings).
   size_t cap = text.size() + 16;
