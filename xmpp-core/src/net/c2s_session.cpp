@@ -707,7 +707,7 @@ awaitable<bool> C2sSession::saslPlain(const std::string& message) {
   }
   // PBKDF2 is deliberately slow: it runs on a database thread, never on an io thread.
   enum class Outcome { Ok, Wrong, Disabled };
-  auto job2 = [account, pw = *password](pqxx::connection& c) {
+  auto job = [account, pw = *password](pqxx::connection& c) {
     auto login = storage::loadLogin(c, account, auth::ScramHash::Sha256);
     if (!login) return Outcome::Wrong;
     auto derived = auth::deriveCredentials(auth::ScramHash::Sha256, pw, login->creds.salt,
@@ -716,7 +716,7 @@ awaitable<bool> C2sSession::saslPlain(const std::string& message) {
       return Outcome::Wrong;
     return login->disabled ? Outcome::Disabled : Outcome::Ok;
   };
-  Outcome outcome = co_await ctx_.db().run(std::move(job2));
+  Outcome outcome = co_await ctx_.db().run(std::move(job));
   sasl_account_ = account;
   if (outcome == Outcome::Wrong) co_return co_await saslFailure("not-authorized", "", account);
   if (outcome == Outcome::Disabled) {

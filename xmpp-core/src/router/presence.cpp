@@ -213,8 +213,8 @@ Task<void> Router::initialPresenceWork(const SessionPtr& session) {
   // Offline messages (XEP-0160) go to the first resource with non-negative priority.
   if (session->priority() < 0) co_return;
   const std::string owner = session->jid().bareString();
-  auto job2 = [owner](pqxx::connection& c) { return storage::takeOffline(c, owner); };
-  std::vector<storage::OfflineMessage> messages = co_await ctx_.db().run(std::move(job2));
+  auto job = [owner](pqxx::connection& c) { return storage::takeOffline(c, owner); };
+  std::vector<storage::OfflineMessage> messages = co_await ctx_.db().run(std::move(job));
   const std::string domain = session->jid().domain();
   for (const auto& m : messages) {
     auto element = parseStoredStanza(m.stanza);
@@ -246,8 +246,8 @@ Task<void> Router::broadcastUnavailable(const SessionPtr& session,
     roster = *cached;
   } else {
     try {
-      auto job3 = [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); };
-      roster = co_await ctx_.db().run(std::move(job3));
+      auto job = [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); };
+      roster = co_await ctx_.db().run(std::move(job));
     } catch (const std::exception& e) {
       log::error("roster of ", owner, " unavailable for presence broadcast: ", e.what());
     }
@@ -292,10 +292,10 @@ Task<void> Router::sessionClosed(SessionPtr session,
   storage::LastActivity activity;
   activity.logout_unix = std::time(nullptr);
   try {
-    auto job4 = [owner, activity](pqxx::connection& c) {
+    auto job = [owner, activity](pqxx::connection& c) {
       storage::saveLastActivity(c, owner, activity);
     };
-    co_await ctx_.db().run(std::move(job4));
+    co_await ctx_.db().run(std::move(job));
   } catch (const std::exception& e) {
     log::warn("last activity of ", owner, " not saved: ", e.what());
   }
@@ -329,7 +329,7 @@ Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr&) {
   const Jid owner = stanza.from.bare();
   const Jid contact = stanza.to.bare();
   const std::string owner_s = owner.full(), contact_s = contact.full();
-  auto job5 = [=](pqxx::connection& c) {
+  auto job = [=](pqxx::connection& c) {
     ItemChange r;
     r.item = itemOrNew(storage::loadRosterItem(c, owner_s, contact_s), contact_s);
     r.outcome = applySubscription(stateOf(r.item), event);
@@ -337,7 +337,7 @@ Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr&) {
     if (r.outcome.changed) r.version = storage::saveRosterItem(c, owner_s, r.item);
     return r;
   };
-  ItemChange change = co_await ctx_.db().run(std::move(job5));
+  ItemChange change = co_await ctx_.db().run(std::move(job));
   if (change.outcome.changed && change.item.listed) {
     pushRosterItem(owner_s, change.item, change.version);
   }
@@ -354,7 +354,7 @@ Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr&) {
 Task<void> Router::inboundSubscription(const Jid& owner, const Jid& contact,
                                        SubscriptionEvent event, const xml::Element& stanza) {
   const std::string owner_s = owner.full(), contact_s = contact.full();
-  auto job6 = [=](pqxx::connection& c) {
+  auto job = [=](pqxx::connection& c) {
     ItemChange r;
     if (!storage::accountExists(c, owner_s)) {
       r.account_exists = false;
@@ -366,7 +366,7 @@ Task<void> Router::inboundSubscription(const Jid& owner, const Jid& contact,
     if (r.outcome.changed) r.version = storage::saveRosterItem(c, owner_s, r.item);
     return r;
   };
-  ItemChange change = co_await ctx_.db().run(std::move(job6));
+  ItemChange change = co_await ctx_.db().run(std::move(job));
   if (!change.account_exists) {
     // §3.1.3: a request to a non-existent account is answered with 'unsubscribed'.
     if (event == SubscriptionEvent::InSubscribe) {

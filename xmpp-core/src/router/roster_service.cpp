@@ -50,12 +50,12 @@ Task<xml::Element> handleRoster(IqRequest& req) {
   }
   const std::string contact_s = contact->bare().full();
   if (in.attrOr("subscription") == "remove") {
-    auto job2 = [owner, contact_s](pqxx::connection& c) {
+    auto job = [owner, contact_s](pqxx::connection& c) {
       auto item = storage::loadRosterItem(c, owner, contact_s);
       auto version = storage::deleteRosterItem(c, owner, contact_s);
       return std::make_pair(item, version);
     };
-    auto removed = co_await req.ctx.db().run(std::move(job2));
+    auto removed = co_await req.ctx.db().run(std::move(job));
     if (!removed.first || !removed.second) {
       co_return makeStanzaError(req.stanza.element, "item-not-found",
                                 "That contact is not in your roster.");
@@ -82,7 +82,7 @@ Task<xml::Element> handleRoster(IqRequest& req) {
     groups.push_back(std::move(name));
   }
   std::string name(in.attrOr("name"));
-  auto job3 = [owner, contact_s, name, groups](pqxx::connection& c) {
+  auto job = [owner, contact_s, name, groups](pqxx::connection& c) {
     storage::RosterItem item;
     if (auto existing = storage::loadRosterItem(c, owner, contact_s)) item = *existing;
     item.contact = contact_s;
@@ -92,7 +92,7 @@ Task<xml::Element> handleRoster(IqRequest& req) {
     int64_t version = storage::saveRosterItem(c, owner, item);
     return std::make_pair(item, version);
   };
-  auto saved = co_await req.ctx.db().run(std::move(job3));
+  auto saved = co_await req.ctx.db().run(std::move(job));
   req.router.pushRosterItem(owner, saved.first, saved.second);
   co_return makeResult(req.stanza);
 }

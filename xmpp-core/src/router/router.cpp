@@ -236,8 +236,8 @@ Task<void> Router::routeIq(Stanza& stanza, const SessionPtr& session) {
       exists = true;
     } else {
       std::string bare = stanza.to.bareString();
-      auto job2 = [bare](pqxx::connection& c) { return storage::accountExists(c, bare); };
-      exists = co_await ctx_.db().run(std::move(job2));
+      auto job = [bare](pqxx::connection& c) { return storage::accountExists(c, bare); };
+      exists = co_await ctx_.db().run(std::move(job));
     }
     if (!exists) {
       bounce(session, stanza.element, "service-unavailable", "No such user on this server.");

@@ -44,8 +44,8 @@ router::Task<xml::Element> handleLast(router::IqRequest& req) {
       co_return reply;
     }
   }
-  auto job2 = [owner](pqxx::connection& c) { return storage::loadLastActivity(c, owner); };
-  auto last = co_await req.ctx.db().run(std::move(job2));
+  auto job = [owner](pqxx::connection& c) { return storage::loadLastActivity(c, owner); };
+  auto last = co_await req.ctx.db().run(std::move(job));
   if (!last) {
     co_return router::makeStanzaError(req.stanza.element, "item-not-found",
                                       "This account has not been online yet.");

@@ -28,8 +28,8 @@ router::Task<xml::Element> handleVcard(router::IqRequest& req) {
     co_return router::makeResult(req.stanza);
   }
   xml::Element reply = router::makeResult(req.stanza);
-  auto job2 = [owner](pqxx::connection& c) { return storage::loadVcard(c, owner); };
-  auto stored = co_await req.ctx.db().run(std::move(job2));
+  auto job = [owner](pqxx::connection& c) { return storage::loadVcard(c, owner); };
+  auto stored = co_await req.ctx.db().run(std::move(job));
   std::optional<xml::Element> vcard;
   if (stored) vcard = router::parseStoredStanza(*stored);
   if (vcard) {
