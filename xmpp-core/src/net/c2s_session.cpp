@@ -356,6 +356,12 @@ awaitable<void> C2sSession::readLoop() {
       co_await streamError(parser_.error().condition, parser_.error().text);
       co_return;
     }
+    if (phase_ == Phase::Bound) {
+      // Idle sessions are most sessions: between stanzas they keep neither Expat's state nor
+      // the event vector.
+      parser_.hibernate();
+      std::vector<xml::StreamEvent>().swap(events);
+    }
   }
 }
 

@@ -65,7 +65,9 @@ bool isEntityError(XML_Error code) {
 
 struct StreamParser::Impl {
   explicit Impl(StreamParser& owner) : owner_(owner) { create(); }
-  ~Impl() { XML_ParserFree(parser_); }
+  ~Impl() {
+    if (parser_ != nullptr) XML_ParserFree(parser_);
+  }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
@@ -92,7 +94,7 @@ struct StreamParser::Impl {
   }
 
   void reset() {
-    XML_ParserFree(parser_);
+    if (parser_ != nullptr) XML_ParserFree(parser_);
     parser_ = nullptr;
     create();
     depth_ = 0;
@@ -108,6 +110,38 @@ struct StreamParser::Impl {
     held_.clear();
     stack_.clear();
     stanza_ = Element();
+    header_raw_.clear();
+    replaying_ = false;
+  }
+
+  // Between stanzas an Expat parser holds about 10 KiB (name pools, hash tables, buffers) that
+  // only matter while a stanza is being read. An idle session gives them back; the next bytes
+  // get a fresh parser primed with the stream header as the peer sent it, so namespace
+  // declarations and the root's qualified name (for </stream:stream>) are exactly as before.
+  bool hibernate() {
+    if (parser_ == nullptr) return true;
+    if (!opened_ || closed_ || depth_ != 1 || !held_.empty() || pendingBytes() != 0 ||
+        owner_.failed_ || header_raw_.empty())
+      return false;
+    XML_ParserFree(parser_);
+    parser_ = nullptr;
+    return true;
+  }
+
+  bool wake() {
+    create();
+    depth_ = 0;
+    fed_ = 0;
+    stanza_start_ = 0;
+    boundary_ = 0;
+    progress_ = 0;
+    opened_ = false;
+    namespace_decls_ = 0;
+    std::vector<StreamEvent> none;
+    replaying_ = true;
+    bool ok = parse(header_raw_, none);
+    replaying_ = false;
+    return ok && opened_ && depth_ == 1;
   }
 
   // Bytes that belong to the top-level element (or stream header) being received but have not
@@ -139,6 +173,10 @@ struct StreamParser::Impl {
   }
 
   bool feed(std::string_view bytes, std::vector<StreamEvent>& out) {
+    if (parser_ == nullptr && !wake()) {
+      if (!owner_.failed_) fail("internal-server-error", "could not resume the stream parser");
+      return false;
+    }
     // Expat guesses UTF-16 from a NUL or a byte-order mark in the first two bytes even when told
     // the input is UTF-8, but only when it sees both at once: decide on them ourselves, before
     // Expat sees anything, so the verdict cannot depend on the first read's length.
@@ -190,6 +228,7 @@ struct StreamParser::Impl {
       if (!closed_ && pending <= limit && limit - pending + 1 < chunk) {
         chunk = static_cast<size_t>(limit - pending + 1);
       }
+      if (!opened_ && !replaying_) header_raw_.append(bytes.data(), chunk);
       fed_ += chunk;
       XML_Status status = XML_Parse(parser_, bytes.data(), static_cast<int>(chunk), XML_FALSE);
       if (status != XML_STATUS_OK && closed_ && !owner_.failed_) {
@@ -282,6 +321,11 @@ struct StreamParser::Impl {
       }
       self.opened_ = true;
       self.boundary_ = self.eventEnd();
+      if (self.replaying_) {
+        ++self.depth_;
+        return;  // the header was reported when it first arrived
+      }
+      self.header_raw_.resize(static_cast<size_t>(self.boundary_));
       self.out_->push_back(StreamEvent{StreamEvent::Kind::Open, std::move(el)});
     } else if (self.depth_ == 1) {
       self.stanza_start_ = static_cast<uint64_t>(XML_GetCurrentByteIndex(self.parser_));
@@ -395,6 +439,8 @@ struct StreamParser::Impl {
   bool closed_ = false;
   unsigned namespace_decls_ = 0;  // declared on the start tag being reported
   std::string content_ns_;
+  std::string header_raw_;  // the stream header as received, replayed by wake()
+  bool replaying_ = false;
   std::vector<Element*> stack_;  // open elements of the current stanza, outermost first
   Element stanza_;
 };
@@ -416,6 +462,8 @@ void StreamParser::restart() {
 }
 
 void StreamParser::setLimits(const ParserLimits& limits) { limits_ = limits; }
+
+bool StreamParser::hibernate() { return !failed_ && impl_->hibernate(); }
 
 const std::string& StreamParser::contentNamespace() const { return impl_->content_ns_; }
 

@@ -64,6 +64,11 @@ class StreamParser {
   const std::string& contentNamespace() const;
 
   void setLimits(const ParserLimits& limits);
+
+  // Between stanzas, frees the Expat parser (about 10 KiB) until more bytes arrive; the next
+  // feed() resumes transparently. Returns false (and keeps the parser) while a stanza or the
+  // stream header is partly received, before the header, after the close, or after an error.
+  bool hibernate();
   const ParserLimits& limits() const { return limits_; }
   const ParseError& error() const { return error_; }
   bool failed() const { return failed_; }
