@@ -88,13 +88,15 @@ def client_tls_context():
 class ScramClient:
     HASHES = {"SCRAM-SHA-1": "sha1", "SCRAM-SHA-256": "sha256"}
 
-    def __init__(self, mechanism, username, password):
+    def __init__(self, mechanism, username, password, cb_name=None, cb_data=b""):
+        """With cb_name (and a -PLUS mechanism) the exchange is bound to the TLS channel."""
         self.mechanism = mechanism
-        self.hash = self.HASHES[mechanism]
+        self.hash = self.HASHES[mechanism.removesuffix("-PLUS")]
         self.username = username.replace("=", "=3D").replace(",", "=2C")
         self.password = password.encode()
         self.cnonce = base64.b64encode(os.urandom(18)).decode()
-        self.gs2 = "n,,"
+        self.gs2 = f"p={cb_name},," if cb_name else "n,,"
+        self.cb_data = cb_data
         self.first_bare = f"n={self.username},r={self.cnonce}"
         self.server_signature = None
 
@@ -113,7 +115,8 @@ class ScramClient:
         salted = hashlib.pbkdf2_hmac(self.hash, self.password, salt, iterations)
         client_key = self._hmac(salted, b"Client Key")
         stored_key = hashlib.new(self.hash, client_key).digest()
-        without_proof = f"c={base64.b64encode(self.gs2.encode()).decode()},r={nonce}"
+        cbind = base64.b64encode(self.gs2.encode() + self.cb_data).decode()
+        without_proof = f"c={cbind},r={nonce}"
         auth_message = f"{self.first_bare},{text},{without_proof}".encode()
         signature = self._hmac(stored_key, auth_message)
         proof = bytes(a ^ b for a, b in zip(client_key, signature))
@@ -279,9 +282,9 @@ class RawClient:
         self._reset_parser()
         return self.open_stream()
 
-    def authenticate(self, user, password, mechanism="SCRAM-SHA-256"):
+    def authenticate(self, user, password, mechanism="SCRAM-SHA-256", cb_name=None, cb_data=b""):
         """SASL; raises AuthFailed with the failure condition."""
-        scram = ScramClient(mechanism, user, password)
+        scram = ScramClient(mechanism, user, password, cb_name, cb_data)
         b64 = lambda b: base64.b64encode(b).decode()
         self.send(f"<auth xmlns='{NS_SASL}' mechanism='{mechanism}'>{b64(scram.first())}</auth>")
         reply = self.next()
