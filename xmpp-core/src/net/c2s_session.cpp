@@ -427,19 +427,21 @@ awaitable<bool> C2sSession::onStreamOpen(const xml::Element& header) {
   xml::appendEscapedAttr(out, domain_);
   out += "' version='1.0' xml:lang='en'>";
   header_sent_ = true;
-  co_await send(std::move(out));
   if (version.empty() || version.substr(0, 2) != "1.") {
+    co_await send(std::move(out));
     co_await streamError("unsupported-version", "Parley speaks XMPP 1.0 (RFC 6120) only.");
     co_return false;
   }
   if (phase_ == Phase::Connected) {
     phase_ = (tls_active_ || !c->tls.require_starttls) ? Phase::PreAuth : Phase::PreTls;
   }
-  co_await sendFeatures();
+  // Header and features in one write: a login is several of these round trips.
+  appendFeatures(out);
+  co_await send(std::move(out));
   co_return true;
 }
 
-awaitable<void> C2sSession::sendFeatures() {
+void C2sSession::appendFeatures(std::string& out) {
   xml::Element features(std::string(xml::kStreamNs), "features");
   auto addLimits = [&](size_t bytes) {
     auto& limits = features.addChild(std::string(kLimitsNs), "limits");
@@ -475,12 +477,11 @@ awaitable<void> C2sSession::sendFeatures() {
     features.addChild("urn:xmpp:features:pre-approval", "sub");
     addLimits(config_->limits.max_stanza_bytes);
   }
-  std::string out = "<stream:features>";
+  out += "<stream:features>";
   for (const auto& child : features.children()) {
     if (child.element) xml::serialize(*child.element, out, ns::kClient);
   }
   out += "</stream:features>";
-  co_await send(std::move(out));
 }
 
 awaitable<void> C2sSession::streamError(const std::string& condition, const std::string& text) {

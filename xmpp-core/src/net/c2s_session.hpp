@@ -78,7 +78,7 @@ class C2sSession final : public router::ClientSession,
   boost::asio::awaitable<bool> saslSuccess(const std::string& additional);
   // Sends a stream error (and our header first if the client never got one) and closes.
   boost::asio::awaitable<void> streamError(const std::string& condition, const std::string& text);
-  boost::asio::awaitable<void> sendFeatures();
+  void appendFeatures(std::string& out);
   void bounceStanza(const xml::Element& stanza, std::string_view condition, std::string_view text);
   void closeSocket();
 

@@ -154,10 +154,21 @@ Task<void> Router::broadcastPresence(Stanza& stanza, const SessionPtr& session) 
   const std::string owner = session->jid().bareString();
   // Initial presence reads the roster afresh (pending requests live only there); later
   // broadcasts use the session's copy, which roster pushes keep current.
+  // Offline messages (XEP-0160) go to the first resource with non-negative priority; they are
+  // taken in the same database job as the roster, one round trip per login instead of two.
   std::shared_ptr<const storage::Roster> cached = initial ? nullptr : session->cachedRoster();
+  std::vector<storage::OfflineMessage> offline;
   if (!cached) {
-    auto job = [owner](pqxx::connection& c) { return storage::loadRoster(c, owner); };
-    cached = std::make_shared<const storage::Roster>(co_await ctx_.db().run(std::move(job)));
+    const bool take_offline = initial && priority >= 0;
+    auto job = [owner, take_offline](pqxx::connection& c) {
+      auto roster = std::make_shared<const storage::Roster>(storage::loadRoster(c, owner));
+      std::vector<storage::OfflineMessage> messages;
+      if (take_offline) messages = storage::takeOffline(c, owner);
+      return std::make_pair(std::move(roster), std::move(messages));
+    };
+    auto loaded = co_await ctx_.db().run(std::move(job));
+    cached = std::move(loaded.first);
+    offline = std::move(loaded.second);
     session->setCachedRoster(cached);
   }
   const storage::Roster& roster = *cached;
@@ -206,20 +217,17 @@ Task<void> Router::broadcastPresence(Stanza& stanza, const SessionPtr& session) 
     if (!item.pending_in) continue;
     deliver(session, subscriptionStanza("subscribe", item.contact, owner));
   }
-  co_await initialPresenceWork(session);
+  deliverOffline(session, offline);
 }
 
-Task<void> Router::initialPresenceWork(const SessionPtr& session) {
-  // Offline messages (XEP-0160) go to the first resource with non-negative priority.
-  if (session->priority() < 0) co_return;
-  const std::string owner = session->jid().bareString();
-  auto job = [owner](pqxx::connection& c) { return storage::takeOffline(c, owner); };
-  std::vector<storage::OfflineMessage> messages = co_await ctx_.db().run(std::move(job));
+void Router::deliverOffline(const SessionPtr& session,
+                            const std::vector<storage::OfflineMessage>& messages) {
   const std::string domain = session->jid().domain();
   for (const auto& m : messages) {
     auto element = parseStoredStanza(m.stanza);
     if (!element) {
-      log::error("offline message ", m.id, " for ", owner, " could not be parsed; skipped");
+      log::error("offline message ", m.id, " for ", session->jid().bareString(),
+                 " could not be parsed; skipped");
       continue;
     }
     element->removeChildren("delay", kDelayNs);

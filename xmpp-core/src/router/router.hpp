@@ -92,7 +92,8 @@ class Router {
   // Presence (router/presence.cpp)
   Task<void> broadcastPresence(Stanza& stanza, const SessionPtr& session);
   Task<void> broadcastUnavailable(const SessionPtr& session, const xml::Element* status_source);
-  Task<void> initialPresenceWork(const SessionPtr& session);
+  void deliverOffline(const SessionPtr& session,
+                      const std::vector<storage::OfflineMessage>& messages);
   void directedPresence(Stanza& stanza, const SessionPtr& session);
   Task<void> outboundSubscription(Stanza& stanza, const SessionPtr& session);
   Task<void> inboundSubscription(const Jid& owner, const Jid& contact, SubscriptionEvent event,
