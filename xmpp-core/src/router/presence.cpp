@@ -93,6 +93,17 @@ struct ItemChange {
   bool account_exists = true;
 };
 
+// One subscription event applied to the owner's item for the contact (database thread).
+ItemChange changeRosterItem(pqxx::connection& c, const std::string& owner,
+                            const std::string& contact, SubscriptionEvent event) {
+  ItemChange r;
+  r.item = itemOrNew(storage::loadRosterItem(c, owner, contact), contact);
+  r.outcome = applySubscription(stateOf(r.item), event);
+  r.outcome.changed |= applyState(r.item, r.outcome.state);
+  if (r.outcome.changed) r.version = storage::saveRosterItem(c, owner, r.item);
+  return r;
+}
+
 }  // namespace
 
 Task<void> Router::routePresence(Stanza& stanza, const SessionPtr& session) {
@@ -337,14 +348,7 @@ Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr&) {
   const Jid owner = stanza.from.bare();
   const Jid contact = stanza.to.bare();
   const std::string owner_s = owner.full(), contact_s = contact.full();
-  auto job = [=](pqxx::connection& c) {
-    ItemChange r;
-    r.item = itemOrNew(storage::loadRosterItem(c, owner_s, contact_s), contact_s);
-    r.outcome = applySubscription(stateOf(r.item), event);
-    r.outcome.changed |= applyState(r.item, r.outcome.state);
-    if (r.outcome.changed) r.version = storage::saveRosterItem(c, owner_s, r.item);
-    return r;
-  };
+  auto job = [=](pqxx::connection& c) { return changeRosterItem(c, owner_s, contact_s, event); };
   ItemChange change = co_await ctx_.db().run(std::move(job));
   if (change.outcome.changed && change.item.listed) {
     pushRosterItem(owner_s, change.item, change.version);
@@ -363,16 +367,12 @@ Task<void> Router::inboundSubscription(const Jid& owner, const Jid& contact,
                                        SubscriptionEvent event, const xml::Element& stanza) {
   const std::string owner_s = owner.full(), contact_s = contact.full();
   auto job = [=](pqxx::connection& c) {
-    ItemChange r;
     if (!storage::accountExists(c, owner_s)) {
-      r.account_exists = false;
-      return r;
+      ItemChange missing;
+      missing.account_exists = false;
+      return missing;
     }
-    r.item = itemOrNew(storage::loadRosterItem(c, owner_s, contact_s), contact_s);
-    r.outcome = applySubscription(stateOf(r.item), event);
-    r.outcome.changed |= applyState(r.item, r.outcome.state);
-    if (r.outcome.changed) r.version = storage::saveRosterItem(c, owner_s, r.item);
-    return r;
+    return changeRosterItem(c, owner_s, contact_s, event);
   };
   ItemChange change = co_await ctx_.db().run(std::move(job));
   if (!change.account_exists) {
