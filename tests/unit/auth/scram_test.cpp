@@ -159,7 +159,7 @@ TEST_CASE("failed proofs, nonces and encodings", "[scram]") {
   }
   SECTION("a tampered nonce is not authorized") {
     const auto result = exchange(server, hash, client_first, "n,,", {}, [](std::string m) {
-      m.replace(m.find(",r=") + 3, 1, "X");
+      m[m.find(",r=") + 3] = 'X';
       return m;
     });
     CHECK(failureOf(result) == "not-authorized");

@@ -580,6 +580,7 @@ awaitable<bool> C2sSession::onAuth(const xml::Element& auth) {
   std::optional<std::string> message =
       (text.empty() || text == "=") ? std::optional<std::string>("") : auth::base64Decode(text);
   if (!message) co_return co_await saslFailure("incorrect-encoding", "", "");
+  sasl_mechanism_ = mechanism;
 
   std::chrono::seconds retry{0};
   if (!ctx_.throttle().allowed(peer_ip_, "", std::chrono::steady_clock::now(), &retry)) {
@@ -795,7 +796,9 @@ awaitable<bool> C2sSession::onBind(const xml::Element& iq) {
       .addChild(std::string(kBindNs), "jid")
       .addText(jid_.full());
   enqueue(xml::toString(result, ns::kClient));
-  log::info("c2s ", jid_.full(), " bound from ", peer_ip_, tls_active_ ? " (TLS)" : " (plaintext)");
+  log::info("c2s ", jid_.full(), " bound from ", peer_ip_, " (",
+            tls_active_ ? SSL_get_version(tls_->native_handle()) : "plaintext", ", ",
+            sasl_mechanism_, ")");
   co_return true;
 }
 

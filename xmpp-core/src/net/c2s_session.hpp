@@ -106,6 +106,7 @@ class C2sSession final : public router::ClientSession,
   // SASL state
   std::optional<auth::ScramServer> scram_;
   std::string sasl_account_;
+  std::string sasl_mechanism_;  // logged at bind: which mechanism this login used
   std::string cb_data_;
   bool sasl_account_known_ = false;
   bool plus_type_unsupported_ = false;  // the client tried -PLUS with a binding we lack
