@@ -161,6 +161,11 @@ def server(tmp_path_factory, request):
     db_conninfo = _conninfo_with_db(conninfo, dbname)
 
     crt, key = _make_cert(workdir)
+    # A test module may tighten or loosen limits (e.g. a short negotiation timeout) with a
+    # module-level SERVER_LIMITS = {"key": value} dictionary.
+    limits = {"max_stanza_bytes": 65536, "offline_max_messages": 100}
+    limits.update(getattr(request.module, "SERVER_LIMITS", {}))
+    limits_yaml = "\n".join(f"  {k}: {v}" for k, v in limits.items())
     ports_file = workdir / "ports"
     config = workdir / "parley.yaml"
     config.write_text(
@@ -184,8 +189,7 @@ database:
   conninfo: "{db_conninfo}"
   pool_size: 2
 limits:
-  max_stanza_bytes: 65536
-  offline_max_messages: 100
+{limits_yaml}
 auth:
   scram_iterations: 4096
 log:

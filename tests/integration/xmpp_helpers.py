@@ -139,11 +139,18 @@ class ScramClient:
 class RawClient:
     """Blocking XMPP client; every wait has a timeout."""
 
-    def __init__(self, server: ServerInfo, direct_tls=False, timeout=20.0):
+    def __init__(self, server: ServerInfo, direct_tls=False, timeout=20.0, rcvbuf=None):
+        """rcvbuf: SO_RCVBUF set before connecting (a small one makes a slow reader)."""
         self.server = server
         self.timeout = timeout
         port = server.tls_port if direct_tls else server.c2s_port
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if rcvbuf is None:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        else:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.sock.settimeout(timeout)
+            self.sock.connect(("127.0.0.1", port))
         self.tls = False
         if direct_tls:
             self.sock = client_tls_context().wrap_socket(self.sock, server_hostname=DOMAIN)
