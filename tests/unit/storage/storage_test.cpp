@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "storage/db_pool.hpp"
+#include "storage/last_activity_writer.hpp"
 #include "storage/migrations.hpp"
 #include "storage/stores.hpp"
 
@@ -621,5 +622,51 @@ TEST_CASE("DbPool: start-up, run, post, retry on a broken connection, drain", "[
       release.set_value();
     }
     CHECK(done == 4);
+  }
+}
+
+TEST_CASE("LastActivityWriter: pending values are visible, batches reach the table",
+          "[storage][last]") {
+  TempDatabase db;
+  auto c = db.connect();
+  std::vector<std::string> owners;
+  for (int i = 0; i < 50; ++i) {
+    owners.push_back("user" + std::to_string(i) + "@example.org");
+    REQUIRE(st::createAccount(*c, owners.back(), bothCreds('a')));
+  }
+  {
+    st::DbPool pool(db.conninfo(), 1);
+    // Destroyed before the pool drains its queue, as in parleyd: the queued flush must not
+    // depend on it.
+    auto writer = std::make_unique<st::LastActivityWriter>(pool);
+    // Hold the only database thread so the writes below accumulate in one batch.
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    std::promise<void> started;
+    REQUIRE(pool.post([&started, released](pqxx::connection&) {
+      started.set_value();
+      released.wait();
+    }));
+    started.get_future().wait();
+    for (size_t i = 0; i < owners.size(); ++i) {
+      writer->record(owners[i], {1700000000 + static_cast<int64_t>(i), "first"});
+    }
+    writer->record(owners[0], {1900000000, "it's \\ 'quoted'"});  // the latest value wins
+    auto pending = writer->pending(owners[0]);
+    REQUIRE(pending);
+    CHECK(pending->logout_unix == 1900000000);
+    CHECK_FALSE(st::loadLastActivity(*c, owners[0]));  // not in the table yet
+    CHECK_FALSE(writer->pending("nobody@example.org"));
+    writer.reset();
+    release.set_value();
+  }  // the pool drains its queue before it is destroyed: the batch is written
+  auto first = st::loadLastActivity(*c, owners[0]);
+  REQUIRE(first);
+  CHECK(first->logout_unix == 1900000000);
+  CHECK(first->status == "it's \\ 'quoted'");
+  for (size_t i = 1; i < owners.size(); ++i) {
+    auto last = st::loadLastActivity(*c, owners[i]);
+    REQUIRE(last);
+    CHECK(last->logout_unix == 1700000000 + static_cast<int64_t>(i));
   }
 }

@@ -310,14 +310,7 @@ Task<void> Router::sessionClosed(SessionPtr session,
   if (!last) co_return;
   storage::LastActivity activity;
   activity.logout_unix = std::time(nullptr);
-  try {
-    auto job = [owner, activity](pqxx::connection& c) {
-      storage::saveLastActivity(c, owner, activity);
-    };
-    co_await ctx_.db().run(std::move(job));
-  } catch (const std::exception& e) {
-    log::warn("last activity of ", owner, " not saved: ", e.what());
-  }
+  ctx_.lastActivity().record(owner, std::move(activity));
 }
 
 Task<void> Router::redeliverUnsent(SessionPtr session,

@@ -14,6 +14,7 @@
 #include "parley/hooks.hpp"
 #include "router/session_registry.hpp"
 #include "storage/db_pool.hpp"
+#include "storage/last_activity_writer.hpp"
 
 namespace parley::router {
 
@@ -27,6 +28,7 @@ class ServerContext {
   boost::asio::io_context& io() { return io_; }
   storage::DbPool& db() { return db_; }
   SessionRegistry& registry() { return registry_; }
+  storage::LastActivityWriter& lastActivity() { return last_activity_; }
   HookChains& hooks() { return hooks_; }
   auth::AuthThrottle& throttle() { return throttle_; }
   Router& router() { return *router_; }
@@ -46,6 +48,7 @@ class ServerContext {
   mutable std::mutex config_mutex_;
   std::shared_ptr<const config::Config> config_;
   SessionRegistry registry_;
+  storage::LastActivityWriter last_activity_{db_};
   HookChains hooks_;
   auth::AuthThrottle throttle_;
   Router* router_ = nullptr;

@@ -342,16 +342,29 @@ std::optional<LastActivity> loadLastActivity(pqxx::connection& c, const std::str
 }
 
 void saveLastActivity(pqxx::connection& c, const std::string& owner, const LastActivity& last) {
+  saveLastActivities(c, {{owner, last}});
+}
+
+void saveLastActivities(pqxx::connection& c, const std::map<std::string, LastActivity>& batch) {
+  if (batch.empty()) return;
   // Written at every logout. Last activity is presence information, not a record anyone relies
-  // on, so this one write does not wait for its WAL flush: a crash may lose the last few
-  // hundred milliseconds of it, and a mass disconnect does not queue thousands of fsyncs in
-  // front of logins.
+  // on, so this write does not wait for its WAL flush: a crash may lose the last few hundred
+  // milliseconds of it.
   pqxx::work tx(c);
   tx.exec("SET LOCAL synchronous_commit TO OFF");
-  tx.exec_params(
-      "INSERT INTO last_activity (owner, logout_at, status) VALUES ($1, to_timestamp($2), $3) "
-      "ON CONFLICT (owner) DO UPDATE SET logout_at = EXCLUDED.logout_at, status = EXCLUDED.status",
-      owner, static_cast<long long>(last.logout_unix), last.status);
+  // One statement for the whole batch; the map's keys are distinct, which ON CONFLICT needs.
+  std::string sql = "INSERT INTO last_activity (owner, logout_at, status) VALUES ";
+  bool first = true;
+  for (const auto& [owner, last] : batch) {
+    if (!first) sql += ',';
+    first = false;
+    sql += '(' + tx.quote(owner) + ", to_timestamp(" + std::to_string(last.logout_unix) + "), " +
+           tx.quote(last.status) + ')';
+  }
+  sql +=
+      " ON CONFLICT (owner) DO UPDATE SET logout_at = EXCLUDED.logout_at, "
+      "status = EXCLUDED.status";
+  tx.exec(sql);
   tx.commit();
 }
 

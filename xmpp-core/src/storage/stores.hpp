@@ -4,6 +4,7 @@
 // thread; parleyctl calls them directly. Jids are passed in prepared form (bare "node@domain").
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
@@ -92,5 +93,7 @@ struct LastActivity {
 };
 std::optional<LastActivity> loadLastActivity(pqxx::connection& c, const std::string& owner);
 void saveLastActivity(pqxx::connection& c, const std::string& owner, const LastActivity& last);
+// Many accounts' rows in one statement (the write-behind batch of LastActivityWriter).
+void saveLastActivities(pqxx::connection& c, const std::map<std::string, LastActivity>& batch);
 
 }  // namespace parley::storage

@@ -44,8 +44,11 @@ router::Task<xml::Element> handleLast(router::IqRequest& req) {
       co_return reply;
     }
   }
-  auto job = [owner](pqxx::connection& c) { return storage::loadLastActivity(c, owner); };
-  auto last = co_await req.ctx.db().run(std::move(job));
+  auto last = req.ctx.lastActivity().pending(owner);
+  if (!last) {
+    auto job = [owner](pqxx::connection& c) { return storage::loadLastActivity(c, owner); };
+    last = co_await req.ctx.db().run(std::move(job));
+  }
   if (!last) {
     co_return router::makeStanzaError(req.stanza.element, "item-not-found",
                                       "This account has not been online yet.");
