@@ -31,7 +31,7 @@ PING = f"<ping xmlns='{NS_PING}'/>"
 
 
 class SessionNotGone(AssertionError):
-    """The slow session is still there (a server bug an xfail test below shows)."""
+    """The slow session is still there after the flush deadline."""
 
 
 class LoginCutOff(AssertionError):
@@ -226,10 +226,6 @@ def test_unsent_messages_go_to_another_resource(server):
     assert_each_once(sent + late, got, early + rest, "to the other resource")
 
 
-@pytest.mark.xfail(strict=True, raises=SessionNotGone,
-                   reason="a session whose send queue overflowed is only closed once its client "
-                          "reads or closes: the writer stays blocked in async_write and the "
-                          "reader in async_read, so run() never reaches its 5 s flush deadline")
 def test_slow_reader_that_never_reads_is_disconnected(server, contacts):
     with RawClient(server) as carol, RawClient(server) as bob, \
             RawClient(server, rcvbuf=4096) as slow:
@@ -249,11 +245,6 @@ def test_slow_reader_that_never_reads_is_disconnected(server, contacts):
         assert stanza_error(reply)[1] == "service-unavailable"
 
 
-@pytest.mark.xfail(strict=True, raises=LoginCutOff,
-                   reason="deliverOffline hands the whole backlog to the new session at once; "
-                          "every message is enqueued before the writer runs, so a backlog over "
-                          "limits.send_queue_bytes disconnects a client that reads normally, and "
-                          "redeliverUnsent stores it back: every later login fails the same way")
 def test_offline_backlog_larger_than_the_send_queue_is_delivered(server):
     server.ctl("user", "add", f"grace@{DOMAIN}", "--password", "grace-Secret-7")
     server.accounts["grace"] = "grace-Secret-7"

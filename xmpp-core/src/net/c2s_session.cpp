@@ -30,6 +30,9 @@ constexpr std::string_view kLimitsNs = "urn:xmpp:stream-limits:0";
 constexpr unsigned kMaxSaslFailures = 5;
 constexpr size_t kPlainReadBytes = 65536;
 constexpr size_t kTlsReadBytes = 16384;
+// How long a closing session's last bytes (a stream error, the closing tag) may take to reach a
+// client before the connection is closed anyway.
+constexpr std::chrono::seconds kFlushDeadline{5};
 
 // A function of its own, not a thread_local inside a coroutine: GCC may keep the address of a
 // coroutine's thread_local across a suspension, and the coroutine can resume on another thread.
@@ -94,7 +97,7 @@ C2sSession::C2sSession(router::ServerContext& ctx, Socket socket,
       parser_(parserLimits(*config_, false)),
       write_signal_(executor_),
       writer_finished_(executor_),
-      negotiation_timer_(executor_) {
+      deadline_timer_(executor_) {
   boost::system::error_code ec;
   // Plaintext reads are attempted directly (readChunk); they must never block an io thread.
   socket_.non_blocking(true, ec);
@@ -113,7 +116,7 @@ void C2sSession::start() {
 
 awaitable<void> C2sSession::run() {
   auto self = shared_from_this();
-  negotiation_timer_.expires_after(config_->limits.negotiation_timeout);
+  deadline_timer_.expires_after(config_->limits.negotiation_timeout);
   asio::co_spawn(
       executor_, [self]() { return self->watchdog(); }, asio::detached);
   try {
@@ -134,15 +137,15 @@ awaitable<void> C2sSession::run() {
     } catch (...) {
     }
   }
-  negotiation_timer_.cancel();
+  deadline_timer_.cancel();
   bool was_bound = phase_ == Phase::Bound || (phase_ == Phase::Closing && writer_started_);
   if (writer_started_ && !writer_done_) {
     // Let the writer flush what is queued (a stream error, the closing tag), but not forever:
-    // a client that stopped reading gets 5 seconds.
+    // a client that stopped reading gets kFlushDeadline.
     close_after_flush_ = true;
     phase_ = Phase::Closing;
     write_signal_.cancel();
-    writer_finished_.expires_after(std::chrono::seconds(5));
+    writer_finished_.expires_after(kFlushDeadline);
     boost::system::error_code ec;
     co_await writer_finished_.async_wait(asio::redirect_error(use_awaitable, ec));
   }
@@ -169,7 +172,7 @@ awaitable<void> C2sSession::run() {
 awaitable<void> C2sSession::watchdog() {
   auto self = shared_from_this();
   boost::system::error_code ec;
-  co_await negotiation_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+  co_await deadline_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
   if (ec || phase_ == Phase::Bound || phase_ == Phase::Closing) co_return;
   timed_out_ = true;
   boost::system::error_code ignored;
@@ -227,14 +230,13 @@ awaitable<void> C2sSession::send(std::string bytes) {
   }
 }
 
-void C2sSession::enqueue(std::string bytes, std::shared_ptr<const xml::Element> stanza) {
-  if (phase_ == Phase::Closing && !close_after_flush_) return;
-  if (close_after_flush_ && phase_ == Phase::Closing) return;
-  if (queued_bytes_ + bytes.size() > config_->limits.send_queue_bytes) {
+void C2sSession::enqueue(std::string bytes, std::shared_ptr<const xml::Element> stanza,
+                         bool counted) {
+  if (phase_ == Phase::Closing) return;
+  if (counted && queued_bytes_ + bytes.size() > config_->limits.send_queue_bytes) {
     // The client is not reading. Dropping it protects everyone else; the text says why.
     log::warn("c2s ", jid_.full(), ": send queue over ", config_->limits.send_queue_bytes,
               " bytes, disconnecting");
-    unsent_.clear();
     for (auto& o : out_queue_)
       if (o.stanza) unsent_.push_back(std::move(o.stanza));
     if (stanza) unsent_.push_back(std::move(stanza));
@@ -245,14 +247,33 @@ void C2sSession::enqueue(std::string bytes, std::shared_ptr<const xml::Element> 
          "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>Too much unread data: "
          "the client is not reading its stream.</text></stream:error></stream:stream>",
          nullptr});
-    close_after_flush_ = true;
-    phase_ = Phase::Closing;
-    write_signal_.cancel();
+    closeAfterFlush();
     return;
   }
-  queued_bytes_ += bytes.size();
+  if (counted) queued_bytes_ += bytes.size();
   out_queue_.push_back({std::move(bytes), std::move(stanza)});
   write_signal_.cancel();
+}
+
+void C2sSession::closeAfterFlush() {
+  write_signal_.cancel();
+  if (close_after_flush_) return;
+  close_after_flush_ = true;
+  phase_ = Phase::Closing;
+  // The reader may be waiting for bytes that never come and the writer for a socket that never
+  // drains; the deadline ends both.
+  deadline_timer_.expires_after(kFlushDeadline);
+  asio::co_spawn(
+      executor_, [self = shared_from_this()]() { return self->closeDeadline(); }, asio::detached);
+}
+
+awaitable<void> C2sSession::closeDeadline() {
+  boost::system::error_code ec;
+  co_await deadline_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+  if (ec || writer_done_) co_return;
+  log::info("c2s ", jid_.full(), " from ", peer_ip_,
+            ": the client did not read its last bytes in time; closing the connection");
+  closeSocket();
 }
 
 awaitable<void> C2sSession::writer() {
@@ -295,18 +316,9 @@ void C2sSession::closeSocket() {
 }
 
 void C2sSession::deliver(std::shared_ptr<const xml::Element> stanza) {
-  asio::post(executor_, [self = shared_from_this(), stanza = std::move(stanza)]() {
+  asio::post(executor_, [self = shared_from_this(), stanza = std::move(stanza)]() mutable {
     if (self->phase_ != Phase::Bound) {
-      // Closing: the stanza goes back to the router rather than into a dead socket.
-      if (stanza->name() == "message") {
-        asio::co_spawn(
-            self->executor_,
-            [self, stanza]() -> awaitable<void> {
-              std::vector<std::shared_ptr<const xml::Element>> late{stanza};
-              co_await self->ctx_.router().redeliverUnsent(self, std::move(late));
-            },
-            asio::detached);
-      }
+      self->undeliverable({std::move(stanza)});
       return;
     }
     // stanza.deliver hook point (per local recipient), empty until modules attach.
@@ -314,6 +326,43 @@ void C2sSession::deliver(std::shared_ptr<const xml::Element> stanza) {
     xml::serialize(*stanza, bytes, ns::kClient);
     self->enqueue(std::move(bytes), std::move(stanza));
   });
+}
+
+void C2sSession::deliverBacklog(std::vector<std::shared_ptr<const xml::Element>> stanzas) {
+  asio::post(executor_, [self = shared_from_this(), stanzas = std::move(stanzas)]() mutable {
+    if (self->phase_ != Phase::Bound) {
+      self->undeliverable(std::move(stanzas));
+      return;
+    }
+    for (auto& stanza : stanzas) {
+      std::string bytes;
+      xml::serialize(*stanza, bytes, ns::kClient);
+      self->enqueue(std::move(bytes), std::move(stanza), /*counted=*/false);
+    }
+  });
+}
+
+void C2sSession::undeliverable(std::vector<std::shared_ptr<const xml::Element>> stanzas) {
+  std::vector<std::shared_ptr<const xml::Element>> messages;
+  for (auto& stanza : stanzas) {
+    if (stanza->name() == "message") {
+      messages.push_back(std::move(stanza));
+    } else if (stanza->name() == "iq") {
+      // The requester learns now that the resource is gone instead of waiting for a timeout
+      // (RFC 6120 §10.5.3.1: no such resource → <service-unavailable/>).
+      auto from = Jid::parse(stanza->attrOr("from"));
+      auto sender = from ? ctx_.registry().find(*from) : nullptr;
+      ctx_.router().bounce(sender, *stanza, "service-unavailable",
+                           "The resource you addressed is disconnecting.");
+    }
+  }
+  if (messages.empty()) return;
+  asio::co_spawn(
+      executor_,
+      [self = shared_from_this(), messages = std::move(messages)]() mutable -> awaitable<void> {
+        co_await self->ctx_.router().redeliverUnsent(self, std::move(messages));
+      },
+      asio::detached);
 }
 
 void C2sSession::kick(std::string condition, std::string text) {
@@ -326,11 +375,9 @@ void C2sSession::kick(std::string condition, std::string text) {
     xml::appendEscapedText(bytes, text);
     bytes += "</text></stream:error></stream:stream>";
     self->enqueue(std::move(bytes));
-    self->close_after_flush_ = true;
-    self->phase_ = Phase::Closing;
+    self->closeAfterFlush();
     // The registry entry goes now, so the replacing session is the only one found.
     self->ctx_.registry().remove(self.get());
-    self->write_signal_.cancel();
   });
 }
 
@@ -372,11 +419,7 @@ awaitable<bool> C2sSession::onEvent(xml::StreamEvent& event) {
     case xml::StreamEvent::Kind::Close:
       co_await send("</stream:stream>");
       if (phase_ == Phase::Bound) phase_ = Phase::Closing;
-      if (writer_started_) {
-        close_after_flush_ = true;
-        phase_ = Phase::Closing;
-        write_signal_.cancel();
-      }
+      if (writer_started_) closeAfterFlush();
       co_return false;
     case xml::StreamEvent::Kind::Stanza:
       if (phase_ == Phase::Bound) {
@@ -509,9 +552,7 @@ awaitable<void> C2sSession::streamError(const std::string& condition, const std:
             condition, ": ", text);
   if (writer_started_) {
     enqueue(std::move(out));
-    close_after_flush_ = true;
-    phase_ = Phase::Closing;
-    write_signal_.cancel();
+    closeAfterFlush();
     co_return;
   }
   phase_ = Phase::Closing;
@@ -785,7 +826,7 @@ awaitable<bool> C2sSession::onBind(const xml::Element& iq) {
                    "Replaced by a new connection that logged in with the same resource.");
   }
   phase_ = Phase::Bound;
-  negotiation_timer_.cancel();
+  deadline_timer_.cancel();
   writer_started_ = true;
   asio::co_spawn(
       executor_, [self]() { return self->writer(); }, asio::detached);

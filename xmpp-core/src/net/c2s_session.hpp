@@ -36,6 +36,7 @@ class C2sSession final : public router::ClientSession,
   void start();
 
   void deliver(std::shared_ptr<const xml::Element> stanza) override;
+  void deliverBacklog(std::vector<std::shared_ptr<const xml::Element>> stanzas) override;
   void kick(std::string condition, std::string text) override;
 
  private:
@@ -60,7 +61,16 @@ class C2sSession final : public router::ClientSession,
   boost::asio::awaitable<void> writeDirect(const std::string& bytes);
   // Sends during negotiation (direct write) or after binding (queued).
   boost::asio::awaitable<void> send(std::string bytes);
-  void enqueue(std::string bytes, std::shared_ptr<const xml::Element> stanza = nullptr);
+  // `counted` bytes are held against limits.send_queue_bytes (see deliverBacklog).
+  void enqueue(std::string bytes, std::shared_ptr<const xml::Element> stanza = nullptr,
+               bool counted = true);
+  // Starts closing: the queued bytes (ending with a stream error) get kFlushDeadline to reach
+  // the client, then the socket is closed whatever the writer and reader are waiting for.
+  void closeAfterFlush();
+  boost::asio::awaitable<void> closeDeadline();
+  // A stanza that reached this session after it started closing: messages go back to the
+  // router, iq requests are answered for the resource that is leaving.
+  void undeliverable(std::vector<std::shared_ptr<const xml::Element>> stanzas);
 
   // Returns false when the stream must close.
   boost::asio::awaitable<bool> onEvent(xml::StreamEvent& event);
@@ -126,7 +136,7 @@ class C2sSession final : public router::ClientSession,
   boost::asio::steady_timer write_signal_;
   boost::asio::steady_timer writer_finished_;  // cancelled by the writer when it ends
   bool writer_done_ = false;
-  boost::asio::steady_timer negotiation_timer_;
+  boost::asio::steady_timer deadline_timer_;  // negotiation until bound, then the flush deadline
 };
 
 }  // namespace parley::net

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "parley/jid.hpp"
 #include "storage/stores.hpp"
@@ -25,6 +26,10 @@ class ClientSession {
   // Queues a stanza for this client. Thread-safe, non-blocking; a client that stops reading is
   // disconnected when its queue exceeds the configured bound, without slowing the sender.
   virtual void deliver(std::shared_ptr<const xml::Element> stanza) = 0;
+  // Queues stored stanzas (offline messages, another resource's undelivered ones) in one go.
+  // They do not count towards the queue bound: a backlog bigger than the bound says nothing
+  // about whether the client reads; what is queued behind it still counts.
+  virtual void deliverBacklog(std::vector<std::shared_ptr<const xml::Element>> stanzas) = 0;
   // Ends the session with a stream error (e.g. <conflict/> when a new login takes the resource).
   virtual void kick(std::string condition, std::string text) = 0;
 

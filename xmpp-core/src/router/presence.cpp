@@ -234,6 +234,8 @@ Task<void> Router::broadcastPresence(Stanza& stanza, const SessionPtr& session) 
 void Router::deliverOffline(const SessionPtr& session,
                             const std::vector<storage::OfflineMessage>& messages) {
   const std::string domain = session->jid().domain();
+  std::vector<std::shared_ptr<const xml::Element>> backlog;
+  backlog.reserve(messages.size());
   for (const auto& m : messages) {
     auto element = parseStoredStanza(m.stanza);
     if (!element) {
@@ -246,8 +248,9 @@ void Router::deliverOffline(const SessionPtr& session,
     delay.setAttr("from", domain);
     delay.setAttr("stamp", m.stored_at);
     delay.addText("Offline Storage");
-    deliver(session, std::move(*element));
+    backlog.push_back(std::make_shared<const xml::Element>(std::move(*element)));
   }
+  if (!backlog.empty()) session->deliverBacklog(std::move(backlog));
 }
 
 Task<void> Router::broadcastUnavailable(const SessionPtr& session,
@@ -315,23 +318,28 @@ Task<void> Router::sessionClosed(SessionPtr session,
 
 Task<void> Router::redeliverUnsent(SessionPtr session,
                                    std::vector<std::shared_ptr<const xml::Element>> unsent) {
+  const Jid owner = session->jid().bare();
+  std::vector<SessionPtr> targets;
+  for (auto& s : ctx_.registry().sessionsOf(owner.full()))
+    if (s.get() != session.get() && s->available() && s->priority() >= 0) targets.push_back(s);
+  std::vector<std::shared_ptr<const xml::Element>> backlog;
   for (auto& stanza : unsent) {
     if (stanza->name() != "message") continue;
     std::string_view type = stanza->attrOr("type");
     if (type == "error" || type == "groupchat" || type == "headline") continue;
     if (stanza->child("body", ns::kClient) == nullptr) continue;  // chat states and the like
-    Stanza again{*stanza, Jid(), session->jid().bare(), Origin::Internal};
+    Stanza again{*stanza, Jid(), owner, Origin::Internal};
     again.element.setAttr("to", again.to.full());
-    std::vector<SessionPtr> targets;
-    for (auto& s : ctx_.registry().sessionsOf(again.to.full()))
-      if (s.get() != session.get() && s->available() && s->priority() >= 0) targets.push_back(s);
-    if (!targets.empty()) {
-      auto shared = std::make_shared<const xml::Element>(std::move(again.element));
-      for (auto& t : targets) deliver(t, shared);
-    } else {
+    if (targets.empty()) {
       co_await storeOfflineOrBounce(again, nullptr);
+    } else {
+      backlog.push_back(std::make_shared<const xml::Element>(std::move(again.element)));
     }
   }
+  // In one go per resource: what one connection could not take must not look like a client
+  // that stopped reading on the other (see ClientSession::deliverBacklog).
+  if (backlog.empty()) co_return;
+  for (auto& t : targets) t->deliverBacklog(backlog);
 }
 
 // ---- subscriptions ----
