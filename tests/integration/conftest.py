@@ -125,6 +125,15 @@ class Server(ServerInfo):
     def ctl(self, *args, check=True):
         return _ctl(self.parleyctl, self.config, *args, check=check)
 
+    def restart(self):
+        """Stops parleyd with SIGTERM (asserting a clean exit) and starts it again on the same
+        configuration and database; the ports change."""
+        self.proc.send_signal(signal.SIGTERM)
+        assert self.proc.wait(timeout=30) == 0, f"parleyd exited with {self.proc.returncode}"
+        self.proc, ports = self.spawn()
+        self.c2s_port = ports["c2s"]
+        self.tls_port = ports["c2s_direct_tls"]
+
 
 def _read_ports(path: Path):
     try:
@@ -139,6 +148,33 @@ def _read_ports(path: Path):
     if "c2s" in ports and "c2s_direct_tls" in ports:
         return ports
     return None
+
+
+def _spawn(parleyd, config, workdir, ports_file, log_path):
+    """Starts parleyd (appending to its log) and waits for the ports it bound."""
+    ports_file.unlink(missing_ok=True)
+    with open(log_path, "ab") as log_file:
+        proc = subprocess.Popen(
+            [parleyd, "--config", str(config)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=workdir,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ports = _read_ports(ports_file)
+        if ports:
+            return proc, ports
+        if proc.poll() is not None:
+            pytest.fail(
+                f"parleyd exited with {proc.returncode} during start-up:\n{_log_tail(log_path)}",
+                pytrace=False,
+            )
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    pytest.fail(f"parleyd wrote no ports file within 60 s:\n{_log_tail(log_path)}", pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -204,37 +240,13 @@ io_threads: 2
         _ctl(parleyctl, config, "user", "add", f"{user}@{DOMAIN}", "--password", password)
 
     log_path = workdir / "parleyd.log"
-    log_file = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [parleyd, "--config", str(config)],
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        cwd=workdir,
-    )
-    deadline = time.monotonic() + 60
-    ports = None
-    while time.monotonic() < deadline:
-        ports = _read_ports(ports_file)
-        if ports:
-            break
-        if proc.poll() is not None:
-            log_file.close()
-            pytest.fail(
-                f"parleyd exited with {proc.returncode} during start-up:\n{_log_tail(log_path)}",
-                pytrace=False,
-            )
-        time.sleep(0.05)
-    if not ports:
-        proc.kill()
-        proc.wait()
-        log_file.close()
-        pytest.fail(f"parleyd wrote no ports file within 60 s:\n{_log_tail(log_path)}", pytrace=False)
-
+    proc, ports = _spawn(parleyd, config, workdir, ports_file, log_path)
     srv = Server(proc, workdir, log_path, config, ports, parleyctl)
+    srv.spawn = lambda: _spawn(parleyd, config, workdir, ports_file, log_path)
     yield srv
 
     # Teardown: graceful stop, then judge how it went.
+    proc = srv.proc
     problems = []
     if proc.poll() is not None:
         problems.append(f"parleyd died during the tests (exit {proc.returncode})")
@@ -249,7 +261,6 @@ io_threads: 2
         else:
             if proc.returncode != 0:
                 problems.append(f"parleyd exited with {proc.returncode} after SIGTERM")
-    log_file.close()
     log = srv.log()
     for marker in SANITIZER_MARKERS:
         if marker in log:

@@ -127,3 +127,24 @@ def test_chat_to_offline_resource_goes_to_bare_jid(server):
         dave.message(f"erin@{DOMAIN}/gone", "to a gone resource")
         m = erin.wait_message(body="to a gone resource")
         assert m.get("from") == dave.jid
+
+
+def test_offline_messages_survive_a_restart(server):
+    # Which accounts have offline messages is kept in memory and read from the database at
+    # start-up; a restart must not make stored messages invisible to the next login.
+    with RawClient(server) as bob:
+        bob.login("bob", resource="before-restart")
+        bodies = [f"stored before the restart {i}" for i in range(3)]
+        for body in bodies:
+            bob.message(f"carol@{DOMAIN}", body)
+        bob.iq("get", "<ping xmlns='urn:xmpp:ping'/>")  # handled in order: all are stored now
+    server.restart()
+    with RawClient(server) as carol:
+        carol.login("carol", resource="after-restart")
+        got = [carol.wait_message(body, timeout=10).findtext(q("body")) for body in bodies]
+        assert got == bodies
+        # Taken, not copied: a second login finds nothing.
+    with RawClient(server) as carol:
+        carol.login("carol", resource="again")
+        carol.drain(1.0)
+        assert not [e for e in carol.pending if e.tag == q("message")]

@@ -24,6 +24,7 @@
 #include "router/router.hpp"
 #include "storage/db_pool.hpp"
 #include "storage/migrations.hpp"
+#include "storage/stores.hpp"
 #include "util/log.hpp"
 #include "xep/services.hpp"
 
@@ -155,6 +156,14 @@ int main(int argc, char** argv) {
   if (threads == 0) threads = 1;
   asio::io_context io(static_cast<int>(threads));
   router::ServerContext ctx(io, cfg, *db);
+  try {
+    // Before any listener exists, so no login can ask the index before it is complete.
+    pqxx::connection c(cfg->database.conninfo);
+    ctx.offlineIndex().load(storage::ownersWithOffline(c));
+  } catch (const std::exception& e) {
+    std::cerr << "parleyd: cannot read the offline message index: " << e.what() << "\n";
+    return kExitDatabase;
+  }
   router::Router router(ctx);
   ctx.setRouter(&router);
   xep::registerCoreServices(router);

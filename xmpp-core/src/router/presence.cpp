@@ -170,7 +170,9 @@ Task<void> Router::broadcastPresence(Stanza& stanza, const SessionPtr& session) 
   std::shared_ptr<const storage::Roster> cached = initial ? nullptr : session->cachedRoster();
   std::vector<storage::OfflineMessage> offline;
   if (!cached) {
-    const bool take_offline = initial && priority >= 0;
+    // setPresence() above comes first: a message stored from now on finds this session
+    // available (see OfflineIndex).
+    const bool take_offline = initial && priority >= 0 && ctx_.offlineIndex().takeMark(owner);
     auto job = [owner, take_offline](pqxx::connection& c) {
       auto roster = std::make_shared<const storage::Roster>(storage::loadRoster(c, owner));
       std::vector<storage::OfflineMessage> messages;
@@ -251,6 +253,20 @@ void Router::deliverOffline(const SessionPtr& session,
     backlog.push_back(std::make_shared<const xml::Element>(std::move(*element)));
   }
   if (!backlog.empty()) session->deliverBacklog(std::move(backlog));
+}
+
+Task<void> Router::deliverOfflineIfOnline(const std::string& owner) {
+  SessionPtr target;
+  for (auto& s : ctx_.registry().sessionsOf(owner)) {
+    if (s->available() && s->priority() >= 0) {
+      target = s;
+      break;
+    }
+  }
+  if (!target || !ctx_.offlineIndex().takeMark(owner)) co_return;
+  auto job = [owner](pqxx::connection& c) { return storage::takeOffline(c, owner); };
+  auto messages = co_await ctx_.db().run(std::move(job));
+  deliverOffline(target, messages);
 }
 
 Task<void> Router::broadcastUnavailable(const SessionPtr& session,

@@ -167,6 +167,8 @@ Task<void> Router::storeOfflineOrBounce(const Stanza& stanza, const SessionPtr& 
   }
   switch (outcome) {
     case Outcome::Stored:
+      ctx_.offlineIndex().add(owner);
+      co_await deliverOfflineIfOnline(owner);
       break;
     case Outcome::Full:
       bounce(sender, stanza.element, "service-unavailable",

@@ -103,6 +103,9 @@ class Router {
 
   // Messages
   Task<void> storeOfflineOrBounce(const Stanza& stanza, const SessionPtr& sender);
+  // A message stored while the owner was logging in: the login may have looked before it was
+  // stored, so deliver it now if a resource is available (see OfflineIndex).
+  Task<void> deliverOfflineIfOnline(const std::string& owner);
 
   ServerContext& ctx_;
   std::map<std::string, IqService, std::less<>> iq_services_;

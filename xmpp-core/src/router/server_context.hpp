@@ -12,6 +12,7 @@
 #include "auth/auth_throttle.hpp"
 #include "config/config.hpp"
 #include "parley/hooks.hpp"
+#include "router/offline_index.hpp"
 #include "router/session_registry.hpp"
 #include "storage/db_pool.hpp"
 #include "storage/last_activity_writer.hpp"
@@ -29,6 +30,7 @@ class ServerContext {
   storage::DbPool& db() { return db_; }
   SessionRegistry& registry() { return registry_; }
   storage::LastActivityWriter& lastActivity() { return last_activity_; }
+  OfflineIndex& offlineIndex() { return offline_index_; }
   HookChains& hooks() { return hooks_; }
   auth::AuthThrottle& throttle() { return throttle_; }
   Router& router() { return *router_; }
@@ -49,6 +51,7 @@ class ServerContext {
   std::shared_ptr<const config::Config> config_;
   SessionRegistry registry_;
   storage::LastActivityWriter last_activity_{db_};
+  OfflineIndex offline_index_;
   HookChains hooks_;
   auth::AuthThrottle throttle_;
   Router* router_ = nullptr;

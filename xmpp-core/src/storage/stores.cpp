@@ -299,6 +299,16 @@ std::vector<OfflineMessage> takeOffline(pqxx::connection& c, const std::string& 
   return out;
 }
 
+std::vector<std::string> ownersWithOffline(pqxx::connection& c) {
+  pqxx::nontransaction tx(c);
+  auto r = tx.exec("SELECT DISTINCT owner FROM offline_messages");
+  tx.commit();
+  std::vector<std::string> owners;
+  owners.reserve(r.size());
+  for (const auto& row : r) owners.push_back(row[0].as<std::string>());
+  return owners;
+}
+
 size_t countOffline(pqxx::connection& c, const std::string& owner) {
   pqxx::nontransaction tx(c);
   auto r = tx.exec_params1("SELECT count(*) FROM offline_messages WHERE owner = $1", owner);

@@ -80,6 +80,8 @@ bool storeOffline(pqxx::connection& c, const std::string& owner, const std::stri
                   size_t cap);
 // Returns and deletes the owner's messages, oldest first.
 std::vector<OfflineMessage> takeOffline(pqxx::connection& c, const std::string& owner);
+// Every account with at least one stored message (start-up of the offline index).
+std::vector<std::string> ownersWithOffline(pqxx::connection& c);
 size_t countOffline(pqxx::connection& c, const std::string& owner);
 
 // ---- vCard-temp (XEP-0054) ----
