@@ -55,4 +55,3 @@ def test_sighup_reloads_and_keeps_serving(server):
         server.config.write_text(good)
     assert server.proc.poll() is None
     assert "parley.yaml" in server.log().split("reload failed", 1)[1].splitlines()[0]
-

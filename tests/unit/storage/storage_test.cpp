@@ -670,3 +670,41 @@ TEST_CASE("LastActivityWriter: pending values are visible, batches reach the tab
     CHECK(last->logout_unix == 1700000000 + static_cast<int64_t>(i));
   }
 }
+
+TEST_CASE("updateRosterItem: concurrent read-modify-writes of one roster lose nothing",
+          "[storage][roster]") {
+  TempDatabase db;
+  {
+    auto c = db.connect();
+    REQUIRE(st::createAccount(*c, "alice@example.org", bothCreds('a')));
+  }
+  // Two connections each add 1 to a counter kept in the item's name, 40 times, on a roster
+  // that does not exist yet: a read and a write in separate transactions would lose updates.
+  auto worker = [&]() {
+    auto c = db.connect();
+    for (int i = 0; i < 40; ++i) {
+      st::updateRosterItem(*c, "alice@example.org", "bob@example.org",
+                           [](const std::optional<st::RosterItem>& before) {
+                             st::RosterItem item = before.value_or(st::RosterItem{});
+                             item.name =
+                                 std::to_string(item.name.empty() ? 1 : std::stoi(item.name) + 1);
+                             return std::optional<st::RosterItem>(item);
+                           });
+    }
+  };
+  std::thread a(worker), b(worker);
+  a.join();
+  b.join();
+  auto c = db.connect();
+  auto item = st::loadRosterItem(*c, "alice@example.org", "bob@example.org");
+  REQUIRE(item);
+  CHECK(item->name == "80");
+  CHECK(st::loadRoster(*c, "alice@example.org").version == 80);
+  // Declining to change stores nothing and keeps the version.
+  auto unchanged =
+      st::updateRosterItem(*c, "alice@example.org", "bob@example.org",
+                           [](const auto&) { return std::optional<st::RosterItem>(); });
+  CHECK(unchanged.before);
+  CHECK_FALSE(unchanged.version);
+  CHECK(st::loadRoster(*c, "alice@example.org").version == 80);
+}

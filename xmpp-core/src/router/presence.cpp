@@ -97,10 +97,16 @@ struct ItemChange {
 ItemChange changeRosterItem(pqxx::connection& c, const std::string& owner,
                             const std::string& contact, SubscriptionEvent event) {
   ItemChange r;
-  r.item = itemOrNew(storage::loadRosterItem(c, owner, contact), contact);
-  r.outcome = applySubscription(stateOf(r.item), event);
-  r.outcome.changed |= applyState(r.item, r.outcome.state);
-  if (r.outcome.changed) r.version = storage::saveRosterItem(c, owner, r.item);
+  auto update = storage::updateRosterItem(
+      c, owner, contact,
+      [&](const std::optional<storage::RosterItem>& before) -> std::optional<storage::RosterItem> {
+        r.item = itemOrNew(before, contact);
+        r.outcome = applySubscription(stateOf(r.item), event);
+        r.outcome.changed |= applyState(r.item, r.outcome.state);
+        if (!r.outcome.changed) return std::nullopt;
+        return r.item;
+      });
+  if (update.version) r.version = *update.version;
   return r;
 }
 

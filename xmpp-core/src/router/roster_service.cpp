@@ -84,13 +84,16 @@ Task<xml::Element> handleRoster(IqRequest& req) {
   std::string name(in.attrOr("name"));
   auto job = [owner, contact_s, name, groups](pqxx::connection& c) {
     storage::RosterItem item;
-    if (auto existing = storage::loadRosterItem(c, owner, contact_s)) item = *existing;
-    item.contact = contact_s;
-    item.name = name;
-    item.groups = groups;
-    item.listed = true;  // the client's own set, whatever the subscription state
-    int64_t version = storage::saveRosterItem(c, owner, item);
-    return std::make_pair(item, version);
+    auto update = storage::updateRosterItem(
+        c, owner, contact_s, [&](const std::optional<storage::RosterItem>& before) {
+          item = before.value_or(storage::RosterItem{});
+          item.contact = contact_s;
+          item.name = name;
+          item.groups = groups;
+          item.listed = true;  // the client's own set, whatever the subscription state
+          return std::optional<storage::RosterItem>(item);
+        });
+    return std::make_pair(item, update.version.value_or(0));
   };
   auto saved = co_await req.ctx.db().run(std::move(job));
   req.router.pushRosterItem(owner, saved.first, saved.second);

@@ -233,9 +233,9 @@ std::optional<RosterItem> loadRosterItem(pqxx::connection& c, const std::string&
   return rosterItemFrom(r[0]);
 }
 
-int64_t saveRosterItem(pqxx::connection& c, const std::string& owner, const RosterItem& item) {
-  pqxx::work tx(c);
-  int64_t version = bumpRosterVersion(tx, owner);
+namespace {
+
+void upsertRosterItem(pqxx::work& tx, const std::string& owner, const RosterItem& item) {
   tx.exec_params(
       "INSERT INTO roster_items (owner, contact, name, subscription, ask_out, pending_in, "
       "preapproved, groups, listed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9) "
@@ -245,8 +245,41 @@ int64_t saveRosterItem(pqxx::connection& c, const std::string& owner, const Rost
       "groups = EXCLUDED.groups, listed = EXCLUDED.listed",
       owner, item.contact, item.name, item.subscription, item.ask_out, item.pending_in,
       item.preapproved, textArrayLiteral(item.groups), item.listed);
+}
+
+}  // namespace
+
+int64_t saveRosterItem(pqxx::connection& c, const std::string& owner, const RosterItem& item) {
+  pqxx::work tx(c);
+  int64_t version = bumpRosterVersion(tx, owner);
+  upsertRosterItem(tx, owner, item);
   tx.commit();
   return version;
+}
+
+RosterUpdate updateRosterItem(
+    pqxx::connection& c, const std::string& owner, const std::string& contact,
+    const std::function<std::optional<RosterItem>(const std::optional<RosterItem>&)>& change) {
+  pqxx::work tx(c);
+  // The roster's version row is the lock: it exists for every roster that was ever changed and
+  // is created here otherwise, so even two first changes of an empty roster are serialised.
+  tx.exec_params(
+      "INSERT INTO roster_versions (owner, version) VALUES ($1, 0) ON CONFLICT (owner) DO NOTHING",
+      owner);
+  tx.exec_params("SELECT version FROM roster_versions WHERE owner = $1 FOR UPDATE", owner);
+  RosterUpdate update;
+  auto r = tx.exec_params(std::string("SELECT ") + kRosterColumns +
+                              " FROM roster_items WHERE owner = $1 AND contact = $2",
+                          owner, contact);
+  if (!r.empty()) update.before = rosterItemFrom(r[0]);
+  std::optional<RosterItem> after = change(update.before);
+  if (after) {
+    after->contact = contact;
+    update.version = bumpRosterVersion(tx, owner);
+    upsertRosterItem(tx, owner, *after);
+  }
+  tx.commit();
+  return update;
 }
 
 std::optional<int64_t> deleteRosterItem(pqxx::connection& c, const std::string& owner,

@@ -4,6 +4,7 @@
 // thread; parleyctl calls them directly. Jids are passed in prepared form (bare "node@domain").
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <pqxx/pqxx>
@@ -64,6 +65,17 @@ Roster loadRoster(pqxx::connection& c, const std::string& owner);
 std::optional<RosterItem> loadRosterItem(pqxx::connection& c, const std::string& owner,
                                          const std::string& contact);
 // Inserts or replaces the item and bumps the owner's roster version; returns the new version.
+// Read-modify-write of one item in one transaction, under the roster's lock, so concurrent
+// changes to the same roster (a subscription arriving while the owner edits the contact)
+// never overwrite each other. `change` gets the stored item (or nullopt) and returns the item
+// to store, or nullopt to leave everything as it is. Returns the new version when stored.
+struct RosterUpdate {
+  std::optional<RosterItem> before;  // as it was
+  std::optional<int64_t> version;    // set when the item was stored
+};
+RosterUpdate updateRosterItem(
+    pqxx::connection& c, const std::string& owner, const std::string& contact,
+    const std::function<std::optional<RosterItem>(const std::optional<RosterItem>&)>& change);
 int64_t saveRosterItem(pqxx::connection& c, const std::string& owner, const RosterItem& item);
 // Removes the item and bumps the version; returns the new version (or nullopt if absent).
 std::optional<int64_t> deleteRosterItem(pqxx::connection& c, const std::string& owner,
