@@ -22,6 +22,7 @@
 #include "net/listener.hpp"
 #include "net/tls_context.hpp"
 #include "router/router.hpp"
+#include "storage/account_change_listener.hpp"
 #include "storage/db_pool.hpp"
 #include "storage/migrations.hpp"
 #include "storage/stores.hpp"
@@ -164,6 +165,24 @@ int main(int argc, char** argv) {
     std::cerr << "parleyd: cannot read the offline message index: " << e.what() << "\n";
     return kExitDatabase;
   }
+  // Credentials are cached only while changes to them can be heard.
+  storage::AccountChangeListener account_changes(
+      cfg->database.conninfo,
+      [&ctx](const std::string& account) {
+        if (account == "*") {
+          ctx.loginCache().forgetAll();
+        } else {
+          ctx.loginCache().forget(account);
+        }
+      },
+      [&ctx](bool listening, const std::string& why) {
+        ctx.loginCache().setEnabled(listening);
+        if (listening) {
+          log::info("listening for account changes; login cache on");
+        } else if (why != "stopping") {
+          log::warn("account changes cannot be heard (", why, "); login cache off");
+        }
+      });
   router::Router router(ctx);
   ctx.setRouter(&router);
   xep::registerCoreServices(router);

@@ -636,9 +636,10 @@ TEST_CASE("LastActivityWriter: pending values are visible, batches reach the tab
   }
   {
     st::DbPool pool(db.conninfo(), 1);
+    boost::asio::io_context io;  // never run: the destructor must flush without the timer
     // Destroyed before the pool drains its queue, as in parleyd: the queued flush must not
     // depend on it.
-    auto writer = std::make_unique<st::LastActivityWriter>(pool);
+    auto writer = std::make_unique<st::LastActivityWriter>(pool, io);
     // Hold the only database thread so the writes below accumulate in one batch.
     std::promise<void> release;
     auto released = release.get_future().share();
@@ -669,6 +670,34 @@ TEST_CASE("LastActivityWriter: pending values are visible, batches reach the tab
     REQUIRE(last);
     CHECK(last->logout_unix == 1700000000 + static_cast<int64_t>(i));
   }
+}
+
+TEST_CASE("LastActivityWriter: written after the delay while the server runs", "[storage][last]") {
+  TempDatabase db;
+  auto c = db.connect();
+  REQUIRE(st::createAccount(*c, "alice@example.org", bothCreds('a')));
+  st::DbPool pool(db.conninfo(), 1);
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  std::thread runner([&io] { io.run(); });
+  {
+    st::LastActivityWriter writer(pool, io);
+    writer.record("alice@example.org", {1700000123, "lunch"});
+    std::optional<st::LastActivity> stored;
+    for (int i = 0; i < 100 && !stored; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      stored = st::loadLastActivity(*c, "alice@example.org");
+    }
+    REQUIRE(stored);
+    CHECK(stored->logout_unix == 1700000123);
+    // Forgotten once the write is known to be committed (just after the row is visible).
+    for (int i = 0; i < 100 && writer.pending("alice@example.org"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK_FALSE(writer.pending("alice@example.org"));
+  }
+  guard.reset();
+  runner.join();
 }
 
 TEST_CASE("updateRosterItem: concurrent read-modify-writes of one roster lose nothing",

@@ -685,11 +685,14 @@ awaitable<bool> C2sSession::onAuth(const xml::Element& auth) {
     co_return true;
   }
   std::optional<storage::StoredLogin> login;
-  if (jid) {
+  if (jid) login = ctx_.loginCache().find(account, hash);
+  if (jid && !login) {
+    const uint64_t generation = ctx_.loginCache().generation();
     auto job = [account, hash](pqxx::connection& c) {
       return storage::loadLogin(c, account, hash);
     };
     login = co_await ctx_.db().run(std::move(job));
+    if (login) ctx_.loginCache().insert(account, hash, *login, generation);
   }
   auth::ScramCredentials creds;
   if (login) {

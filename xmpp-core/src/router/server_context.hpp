@@ -12,6 +12,7 @@
 #include "auth/auth_throttle.hpp"
 #include "config/config.hpp"
 #include "parley/hooks.hpp"
+#include "router/login_cache.hpp"
 #include "router/offline_index.hpp"
 #include "router/session_registry.hpp"
 #include "storage/db_pool.hpp"
@@ -31,6 +32,7 @@ class ServerContext {
   SessionRegistry& registry() { return registry_; }
   storage::LastActivityWriter& lastActivity() { return last_activity_; }
   OfflineIndex& offlineIndex() { return offline_index_; }
+  LoginCache& loginCache() { return login_cache_; }
   HookChains& hooks() { return hooks_; }
   auth::AuthThrottle& throttle() { return throttle_; }
   Router& router() { return *router_; }
@@ -50,8 +52,10 @@ class ServerContext {
   mutable std::mutex config_mutex_;
   std::shared_ptr<const config::Config> config_;
   SessionRegistry registry_;
-  storage::LastActivityWriter last_activity_{db_};
+  storage::LastActivityWriter last_activity_{db_, io_};
   OfflineIndex offline_index_;
+  // About 200 bytes per entry: 50,000 recent accounts cost some 10 MB.
+  LoginCache login_cache_{50000};
   HookChains hooks_;
   auth::AuthThrottle throttle_;
   Router* router_ = nullptr;
