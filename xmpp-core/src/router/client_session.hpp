@@ -3,6 +3,7 @@
 // network layer (net/c2s_session) implements it; the router reads presence state from any
 // thread and hands stanzas over with deliver(), which never blocks the caller.
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -58,14 +59,23 @@ class ClientSession {
     std::lock_guard lock(roster_mutex_);
     return roster_;
   }
+  // Versions make the copy safe against races: a change announced while the roster was being
+  // loaded, or announced out of order, makes the copy null (reloaded when next needed) instead
+  // of silently stale.
   void setCachedRoster(std::shared_ptr<const storage::Roster> roster) {
     std::lock_guard lock(roster_mutex_);
-    roster_ = std::move(roster);
+    roster_ = roster && roster->version >= newest_version_ ? std::move(roster) : nullptr;
   }
-  // Applies one pushed change (insert/replace, or remove) to the cached roster, if any.
+  // Applies one announced change (insert/replace, or remove) to the cached roster, if any.
+  // Every version bump of the account's roster is announced, listed item or not.
   void updateCachedRoster(const storage::RosterItem& item, int64_t version, bool removed) {
     std::lock_guard lock(roster_mutex_);
-    if (!roster_) return;
+    newest_version_ = std::max(newest_version_, version);
+    if (!roster_ || version <= roster_->version) return;  // nothing cached, or already in it
+    if (version != roster_->version + 1) {
+      roster_ = nullptr;  // a change in between was missed (or is still on its way)
+      return;
+    }
     auto next = std::make_shared<storage::Roster>(*roster_);
     next->version = version;
     std::erase_if(next->items, [&](const auto& i) { return i.contact == item.contact; });
@@ -87,6 +97,7 @@ class ClientSession {
   mutable std::mutex presence_mutex_;
   mutable std::mutex roster_mutex_;
   std::shared_ptr<const storage::Roster> roster_;
+  int64_t newest_version_ = 0;  // highest version announced to updateCachedRoster
   std::shared_ptr<const xml::Element> presence_;
 };
 

@@ -373,9 +373,7 @@ Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr&) {
   const std::string owner_s = owner.full(), contact_s = contact.full();
   auto job = [=](pqxx::connection& c) { return changeRosterItem(c, owner_s, contact_s, event); };
   ItemChange change = co_await ctx_.db().run(std::move(job));
-  if (change.outcome.changed && change.item.listed) {
-    pushRosterItem(owner_s, change.item, change.version);
-  }
+  if (change.outcome.changed) pushRosterItem(owner_s, change.item, change.version);
   if (change.outcome.route && ctx_.isLocalDomain(contact.domain())) {
     xml::Element routed = stanza.element;
     routed.setAttr("from", owner_s);  // subscription stanzas carry the bare JID (§3.1.2)
@@ -406,9 +404,7 @@ Task<void> Router::inboundSubscription(const Jid& owner, const Jid& contact,
     }
     co_return;
   }
-  if (change.outcome.changed && change.item.listed) {
-    pushRosterItem(owner_s, change.item, change.version);
-  }
+  if (change.outcome.changed) pushRosterItem(owner_s, change.item, change.version);
   if (change.outcome.deliver) {
     auto shared = std::make_shared<const xml::Element>(stanza);
     for (auto& s : ctx_.registry().sessionsOf(owner_s)) {

@@ -125,7 +125,9 @@ void Router::pushRosterItem(const std::string& owner, const storage::RosterItem&
                             int64_t version, bool removed) {
   for (auto& s : ctx_.registry().sessionsOf(owner)) {
     s->updateCachedRoster(item, version, removed);
-    if (!s->rosterRequested()) continue;
+    // Unlisted items (a request from someone not in the roster) are the server's business
+    // until the user acts on them; clients see them as subscription requests, not items.
+    if (!item.listed || !s->rosterRequested()) continue;
     xml::Element push(std::string(ns::kClient), "iq");
     push.setAttr("type", "set");
     push.setAttr("id", "push" + std::to_string(version));

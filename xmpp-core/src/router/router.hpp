@@ -74,7 +74,8 @@ class Router {
   // Sends an error reply for `stanza` to its sender session (never for errors and iq results).
   void bounce(const SessionPtr& session, const xml::Element& stanza, std::string_view condition,
               std::string_view text);
-  // Pushes a changed roster item to the owner's resources that requested the roster.
+  // Announces every change of the owner's roster to its sessions (their cached copies) and
+  // pushes listed items to the resources that requested the roster.
   void pushRosterItem(const std::string& owner, const storage::RosterItem& item, int64_t version,
                       bool removed = false);
   static xml::Element rosterItemElement(const storage::RosterItem& item, bool removed = false);
