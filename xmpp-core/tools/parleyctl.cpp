@@ -18,6 +18,9 @@
 
 #include "auth/scram.hpp"
 #include "config/config.hpp"
+#include "events/event_codec.hpp"
+#include "events/event_store.hpp"
+#include "events/event_time.hpp"
 #include "parley/jid.hpp"
 #include "storage/migrations.hpp"
 #include "storage/stores.hpp"
@@ -27,6 +30,7 @@ namespace {
 namespace cfg = parley::config;
 namespace st = parley::storage;
 namespace auth = parley::auth;
+namespace ev = parley::events;
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;       // the operation itself failed (user exists, no such user...)
@@ -51,10 +55,22 @@ Commands:
   db migrate                       create or upgrade the database schema
   db status                        show the schema version and pending migrations
   config check FILE                validate a configuration file
+  events tail [--limit N] [--json]
+                                   the newest compliance events (default 50), oldest first
+  events search [--module M] [--actor JID] [--action A] [--since TIME] [--until TIME]
+                [--limit N] [--json]
+                                   the newest events matching every filter given
 
 Without --password the password is read from standard input: typed twice without echo on a
 terminal, otherwise the first line. (--password is visible to other local users in the process
 list; prefer standard input outside of throwaway setups.)
+
+Events print one line each: time (UTC), module, action, actor → target, kind, stanza id;
+--json prints one JSON object per line instead, with every field. --actor with a bare JID also
+matches its full JIDs. --action is one of allowed, blocked, redacted, flagged, would_block,
+admin, error. TIME is UTC unless it says otherwise: 2024-05-01, 2024-05-01T13:00,
+"2024-05-01 13:00:30", 2024-05-01T15:00+02:00, or a duration back from now: 90s, 15m, 24h, 7d.
+--since is inclusive, --until exclusive.
 
 The configuration is the first of: --config FILE, $PARLEY_CONFIG, ./var/parley.yaml,
 /etc/parley/parley.yaml.
@@ -77,7 +93,13 @@ struct CommandLine {
   std::optional<std::string> config;
   std::optional<std::string> password;
   std::vector<std::string> words;  // command, subcommand, arguments
+  // events only
+  std::vector<std::pair<std::string, std::string>> filters;  // --module M etc., as given
+  std::optional<std::string> limit;
+  bool json = false;
 };
+
+constexpr const char* kEventFilters[] = {"--module", "--actor", "--action", "--since", "--until"};
 
 CommandLine parseCommandLine(int argc, char** argv) {
   CommandLine cl;
@@ -97,10 +119,22 @@ CommandLine parseCommandLine(int argc, char** argv) {
       cl.config = *v;
     } else if (auto p = valueOf("--password")) {
       cl.password = *p;
+    } else if (auto l = valueOf("--limit")) {
+      cl.limit = *l;
+    } else if (arg == "--json") {
+      cl.json = true;
     } else if (arg == "--") {
       for (++i; i < argc; ++i) cl.words.emplace_back(argv[i]);
     } else if (arg.size() > 1 && arg[0] == '-') {
-      usageError("unknown option '" + arg + "'");
+      bool filter = false;
+      for (const char* name : kEventFilters) {
+        if (auto v = valueOf(name)) {
+          cl.filters.emplace_back(name, *v);
+          filter = true;
+          break;
+        }
+      }
+      if (!filter) usageError("unknown option '" + arg + "'");
     } else {
       cl.words.push_back(arg);
     }
@@ -444,11 +478,128 @@ int configCommand(const CommandLine& cl) {
   return kExitOk;
 }
 
+// ---- compliance events ----
+
+constexpr size_t kDefaultEventLimit = 50;
+constexpr size_t kMaxEventLimit = 100000;
+
+size_t eventLimit(const std::optional<std::string>& text) {
+  if (!text) return kDefaultEventLimit;
+  bool digits =
+      !text->empty() && text->size() <= 6 &&
+      std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; });
+  size_t n = digits ? std::stoul(*text) : 0;
+  if (n == 0 || n > kMaxEventLimit) {
+    usageError("--limit needs a number from 1 to " + std::to_string(kMaxEventLimit) + ", not '" +
+               *text + "'");
+  }
+  return n;
+}
+
+ev::Clock::time_point eventTime(const std::string& option, const std::string& text) {
+  auto t = ev::parseTimeArgument(text, ev::Clock::now());
+  if (!t) {
+    usageError(option + ": '" + text +
+               "' is not a time; use e.g. 2024-05-01, 2024-05-01T13:00 (UTC), "
+               "2024-05-01T13:00+02:00, or a duration back from now: 90s, 15m, 24h, 7d");
+  }
+  return *t;
+}
+
+// Events record JIDs in prepared form (as stamped on stanzas): prepare the one asked for too,
+// so "Alice@Example.org" finds alice@example.org.
+std::string eventActor(const std::string& text) {
+  auto jid = parley::Jid::parse(text);
+  if (!jid) usageError("--actor: '" + text + "' is not a valid JID");
+  return jid->full();
+}
+
+// Stanza ids come from clients: a control character (a newline, an ANSI escape) must not forge
+// a line or repaint the officer's terminal.
+std::string printable(const std::string& text) {
+  if (text.empty()) return "-";
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::string eventLine(const parley::ComplianceEvent& e) {
+  return ev::isoTimestamp(e.at) + "  " + printable(e.module) + "  " +
+         std::string(parley::actionName(e.action)) + "  " + printable(e.actor) + " → " +
+         printable(e.target) + "  " + printable(e.kind) + "  " + printable(e.stanza_id);
+}
+
+int eventsCommand(const CommandLine& cl) {
+  const auto& w = cl.words;
+  if (w.size() < 2) usageError("events: missing subcommand (tail or search)");
+  const std::string& sub = w[1];
+  if (sub != "tail" && sub != "search") usageError("unknown command 'events " + sub + "'");
+  expectArgs(w, 0, 0, "events " + sub);
+  if (cl.password) usageError("--password only applies to user add and user passwd");
+  if (sub == "tail" && !cl.filters.empty()) {
+    usageError(cl.filters.front().first +
+               " only applies to events search (events tail shows every event)");
+  }
+
+  ev::EventQuery query;
+  query.limit = eventLimit(cl.limit);
+  std::vector<std::string> seen;
+  for (const auto& [option, value] : cl.filters) {
+    if (std::find(seen.begin(), seen.end(), option) != seen.end()) {
+      usageError(option + " is given twice; filters combine with AND, each at most once");
+    }
+    seen.push_back(option);
+    if (option == "--module") {
+      query.module = value;
+    } else if (option == "--actor") {
+      query.actor = eventActor(value);
+    } else if (option == "--action") {
+      query.action = ev::parseAction(value);
+      if (!query.action) {
+        usageError("--action: '" + value +
+                   "' is not an action; use one of allowed, blocked, redacted, flagged, "
+                   "would_block, admin, error");
+      }
+    } else if (option == "--since") {
+      query.since = eventTime(option, value);
+    } else if (option == "--until") {
+      query.until = eventTime(option, value);
+    }
+  }
+  if (query.since && query.until && *query.since >= *query.until) {
+    usageError("--since must be earlier than --until");
+  }
+
+  Context ctx = loadContext(cl);
+  auto conn = connect(ctx);
+  requireCurrentSchema(ctx, *conn);
+  auto events = ev::findEvents(*conn, query);
+  for (const auto& e : events) std::cout << (cl.json ? ev::displayJson(e) : eventLine(e)) << "\n";
+  // On stderr, so that scripts reading stdout see no output rather than a sentence.
+  if (events.empty()) std::cerr << (sub == "tail" ? "no events yet\n" : "no events match\n");
+  return kExitOk;
+}
+
 int run(int argc, char** argv) {
   CommandLine cl = parseCommandLine(argc, argv);
   if (cl.words.empty()) usageError("missing command");
   const std::string& command = cl.words[0];
   if (command == "help") throw Exit{kExitOk, "", true};
+  if (command == "events") return eventsCommand(cl);
+  if (!cl.filters.empty()) usageError(cl.filters.front().first + " only applies to events search");
+  if (cl.limit || cl.json) {
+    usageError(std::string(cl.limit ? "--limit" : "--json") +
+               " only applies to events tail and events search");
+  }
   if (command == "user") return userCommand(cl);
   if (command == "db") return dbCommand(cl);
   if (command == "config") return configCommand(cl);
