@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "xml/serializer.hpp"
+#include "parley/xml/serializer.hpp"
 #include "xml/stream_parser.hpp"
 
 using namespace parley::xml;

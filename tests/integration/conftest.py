@@ -198,7 +198,8 @@ def server(tmp_path_factory, request):
 
     crt, key = _make_cert(workdir)
     # A test module may tighten or loosen limits (e.g. a short negotiation timeout) with a
-    # module-level SERVER_LIMITS = {"key": value} dictionary.
+    # module-level SERVER_LIMITS = {"key": value} dictionary, and add top-level sections (e.g.
+    # modules:, groups:) with a SERVER_EXTRA_YAML string.
     limits = {"max_stanza_bytes": 65536, "offline_max_messages": 100}
     limits.update(getattr(request.module, "SERVER_LIMITS", {}))
     limits_yaml = "\n".join(f"  {k}: {v}" for k, v in limits.items())
@@ -232,7 +233,7 @@ log:
   level: debug
   target: stderr
 io_threads: 2
-"""
+""" + getattr(request.module, "SERVER_EXTRA_YAML", "")
     )
 
     _ctl(parleyctl, config, "db", "migrate")

@@ -8,7 +8,9 @@
 #include <expat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdlib>
@@ -19,6 +21,8 @@
 #include <thread>
 
 #include "config/config.hpp"
+#include "events/pipeline.hpp"
+#include "modules/module_host.hpp"
 #include "net/listener.hpp"
 #include "net/tls_context.hpp"
 #include "router/router.hpp"
@@ -187,7 +191,41 @@ int main(int argc, char** argv) {
   ctx.setRouter(&router);
   xep::registerCoreServices(router);
 
+  // Compliance events: batched into PostgreSQL, spooled to disk while it is unreachable. If
+  // even the spool fails, new connections are refused rather than traffic going unrecorded.
   std::vector<std::shared_ptr<net::Listener>> listeners;
+  std::string node = cfg->events.node;
+  if (node.empty()) {
+    char host[256] = {};
+    node = gethostname(host, sizeof host - 1) == 0 ? host : "parleyd";
+  }
+  std::unique_ptr<events::Pipeline> events;
+  try {
+    events::PipelineOptions options;
+    options.on_fatal = [&io, &listeners](std::string why) {
+      log::error("compliance events can no longer be recorded (", why,
+                 "); refusing new connections until restarted");
+      asio::post(io, [&listeners]() {
+        for (auto& l : listeners) l->stop();
+      });
+    };
+    events = std::make_unique<events::Pipeline>(cfg->database.conninfo, node, cfg->events.spool_dir,
+                                                options);
+  } catch (const std::exception& e) {
+    std::cerr << "parleyd: compliance event spool: " << e.what() << "\n";
+    return kExitConfig;
+  }
+  modules::ModuleHost module_host(
+      *events, [&router](xml::Element stanza) { router.sendFromServer(std::move(stanza)); },
+      PARLEY_DEFAULT_MODULE_DIR);
+  ctx.setModules(&module_host);
+  try {
+    for (const auto& change : module_host.apply(*cfg)) log::info("module ", change);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "parleyd: " << e.what() << "\n";
+    return kExitConfig;
+  }
+
   try {
     auto source = [&tls]() { return tls.get(); };
     if (cfg->listen.c2s.enabled) {
@@ -230,6 +268,10 @@ int main(int argc, char** argv) {
       try {
         auto fresh = std::make_shared<const config::Config>(config::loadConfig(path));
         auto fresh_tls = net::makeServerTlsContext(fresh->tls.certificate, fresh->tls.key);
+        // Modules last before the swap: a module that refuses its configuration leaves the
+        // certificate and limits untouched too.
+        auto changes = module_host.apply(*fresh);
+        for (const auto& change : changes) log::info("module ", change);
         tls.set(fresh_tls);
         ctx.setConfig(fresh);
         applyLogging(*fresh);

@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "xml/element.hpp"
+#include "parley/xml/element.hpp"
 
 using namespace parley::xml;
 

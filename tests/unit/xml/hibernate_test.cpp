@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "xml/serializer.hpp"
+#include "parley/xml/serializer.hpp"
 #include "xml/stream_parser.hpp"
 
 using namespace parley::xml;

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "xml/serializer.hpp"
+#include "parley/xml/serializer.hpp"
 #include "xml/stream_parser.hpp"
 
 namespace parley::xml::test {

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "parse_support.hpp"
-#include "xml/serializer.hpp"
+#include "parley/xml/serializer.hpp"
 
 using namespace parley::xml;
 using namespace parley::xml::test;

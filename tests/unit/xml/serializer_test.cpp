@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "xml/serializer.hpp"
+#include "parley/xml/serializer.hpp"
 
 using namespace parley::xml;
 

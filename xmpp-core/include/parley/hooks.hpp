@@ -1,58 +1,64 @@
 #pragma once
-// The points in the routing path where policy can act, and what a hook answers. In this issue
-// the chains are empty (every stanza passes); the module host (issue 3) registers handlers into
-// them without re-plumbing the router. A chain is an immutable snapshot swapped atomically, so
-// dispatch takes no lock.
+// The points in the server where policy can act, and what a hook answers (a Verdict). Modules
+// register hooks through Host (parley/host.hpp); the core runs them in priority order.
 
-#include <atomic>
-#include <functional>
-#include <memory>
+#include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
+#include <utility>
 
+#include "parley/event.hpp"
 #include "parley/stanza.hpp"
 
 namespace parley {
 
 enum class HookPoint {
-  SessionOpened,
-  SessionClosed,
+  SessionOpened,        // session.opened: a resource bound (observe)
+  SessionClosed,        // session.closed (observe)
   StanzaFromClient,     // stanza.in (c2s)
   StanzaFromServer,     // stanza.in (s2s)
   PreRoute,             // stanza.route: every stanza before the router decides
   BeforeRemoteSend,     // stanza.out.s2s
   BeforeLocalDelivery,  // stanza.deliver: per local recipient session
-  Decided,              // observe only: every stanza with its final verdict
+  Decided,              // stanza.decided: observe only, every stanza with its final verdict
+  StreamFeatures,       // stream.features
+  DiscoInfo,            // disco.info: hide or add features
+  SaslAuthenticated,    // sasl.authenticated: may refuse a login
+  PepPublish,           // pep.publish: may refuse a publish
+  IqNamespace,          // iq.<namespace>: a module owns a namespace
+  Timer,                // periodic jobs
   kCount,
 };
+std::string_view hookPointName(HookPoint point);
 
 struct Verdict {
-  enum class Kind { Pass, Modify, Drop, Reject };
+  enum class Kind {
+    Pass,    // nothing to say
+    Modify,  // the hook rewrote the stanza; the chain goes on with the new one
+    Drop,    // discard silently (rare: the sender is not told)
+    Reject,  // refuse: the core sends the sender a stanza error
+  };
   Kind kind = Kind::Pass;
-  std::string condition;  // with Reject: RFC 6120 stanza error condition, default policy-violation
-  std::string text;       // with Reject: what the sender is told, naming the policy clause
+  // Reject: the RFC 6120 condition (empty: policy-violation) and the reason in words an
+  // employee understands. The core prefixes the policy clause: "Blocked by the IM policy
+  // (§4 File sharing): " + text.
+  std::string condition;
+  std::string text;
+  bool retry_after_change = false;  // Reject: error type 'modify' instead of 'cancel'
+  // What the core records for this decision (module, clause, id and time are filled in).
+  std::optional<ComplianceEvent> event;
 
   static Verdict pass() { return {}; }
-  static Verdict drop() { return {Kind::Drop, {}, {}}; }
-  static Verdict reject(std::string condition, std::string text) {
-    return {Kind::Reject, std::move(condition), std::move(text)};
+  static Verdict modify() { return {Kind::Modify, {}, {}, false, std::nullopt}; }
+  static Verdict drop() { return {Kind::Drop, {}, {}, false, std::nullopt}; }
+  static Verdict reject(std::string text, std::string condition = "policy-violation") {
+    return {Kind::Reject, std::move(condition), std::move(text), false, std::nullopt};
+  }
+  Verdict&& withEvent(ComplianceEvent e) && {
+    event = std::move(e);
+    return std::move(*this);
   }
   bool stops() const { return kind == Kind::Drop || kind == Kind::Reject; }
-};
-
-using HookFn = std::function<Verdict(Stanza&)>;
-
-class HookChains {
- public:
-  HookChains();
-  // Runs the chain for `point` in priority order; stops at the first drop or reject.
-  Verdict run(HookPoint point, Stanza& stanza) const;
-  // Replaces the chain for `point` (used by the module host).
-  void replace(HookPoint point, std::vector<HookFn> chain);
-
- private:
-  using Chain = std::vector<HookFn>;
-  std::shared_ptr<const Chain> chains_[static_cast<int>(HookPoint::kCount)];
 };
 
 }  // namespace parley

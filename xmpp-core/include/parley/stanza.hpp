@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "parley/jid.hpp"
-#include "xml/element.hpp"
+#include "parley/xml/element.hpp"
 
 namespace parley {
 

@@ -62,9 +62,9 @@ class Loader {
 
     Config cfg;
     cfg.path = file_;
-    auto top = entries(
-        root, "",
-        {"hosts", "listen", "tls", "database", "limits", "auth", "server", "log", "io_threads"});
+    auto top = entries(root, "",
+                       {"hosts", "listen", "tls", "database", "limits", "auth", "server", "log",
+                        "io_threads", "modules", "groups"});
     const int root_line = lineOf(root, 1);
 
     const auto& hosts = require(top, "hosts", "hosts", root_line);
@@ -84,6 +84,14 @@ class Loader {
     if (auto* log = find(top, "log")) readLog(*log, cfg);
     if (auto* io = find(top, "io_threads")) {
       cfg.io_threads = static_cast<unsigned>(integer(io->value, "io_threads", 0, 1024));
+    }
+    if (auto* modules = find(top, "modules")) readModules(*modules, cfg);
+    if (auto* groups = find(top, "groups")) readGroups(*groups, cfg);
+    cfg.events.spool_dir = resolvePath("spool");
+    if (auto* events = find(top, "events")) {
+      auto m = entries(events->value, events->path, {"spool_dir", "node"}, events->line);
+      if (auto* x = find(m, "spool_dir")) cfg.events.spool_dir = resolvePath(string(*x, false));
+      if (auto* x = find(m, "node")) cfg.events.node = string(*x, false);
     }
     return cfg;
   }
@@ -399,6 +407,91 @@ class Loader {
           fail(line, key, "'" + item.Scalar() + "' is not a bare JID (user@domain)");
         }
         cfg.server.admins.push_back(jid->full());
+      }
+    }
+  }
+
+  // modules: {dir: PATH, NAME: {enabled, monitor_only, priority, on_error, budget_us, ...}}
+  void readModules(const Entry& e, Config& cfg) const {
+    const YAML::Node& n = e.value;
+    if (n.IsNull()) return;
+    if (!n.IsMap()) fail(valueLine(e), e.path, "expected a mapping of module names");
+    for (const auto& kv : n) {
+      const YAML::Node k = kv.first;
+      const YAML::Node v = kv.second;
+      int line = lineOf(k, valueLine(e));
+      if (!k.IsScalar()) fail(line, e.path, "keys must be plain names");
+      const std::string name = k.Scalar();
+      Entry entry{k, v, join(e.path, name), line};
+      if (name == "dir") {
+        cfg.modules.dir = resolvePath(string(entry, false));
+        continue;
+      }
+      if (name.empty() ||
+          name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
+        fail(line, entry.path, "module names are lowercase letters, digits and '_'");
+      }
+      for (const auto& m : cfg.modules.list) {
+        if (m.name == name) fail(line, entry.path, "duplicate module '" + name + "'");
+      }
+      if (!v.IsNull() && !v.IsMap()) {
+        fail(valueLine(entry), entry.path, "expected the module's settings (a mapping)");
+      }
+      ModuleSettings m;
+      m.name = name;
+      m.line = line;
+      m.options = YAML::Node(YAML::NodeType::Map);
+      if (v.IsMap()) {
+        for (const auto& okv : v) {
+          const YAML::Node ok = okv.first;
+          const YAML::Node ov = okv.second;
+          int oline = lineOf(ok, line);
+          if (!ok.IsScalar()) fail(oline, entry.path, "keys must be plain names");
+          const std::string key = ok.Scalar();
+          Entry o{ok, ov, join(entry.path, key), oline};
+          if (key == "enabled") {
+            m.enabled = boolean(o);
+          } else if (key == "monitor_only") {
+            m.monitor_only = boolean(o);
+          } else if (key == "priority") {
+            m.priority = static_cast<int>(integer(o, -100000, 100000));
+          } else if (key == "on_error") {
+            m.on_error = oneOf(o, {"reject", "pass"});
+          } else if (key == "budget_us") {
+            m.budget = std::chrono::microseconds(integer(o, 10, 10000000));
+          } else {
+            m.options[key] = ov;  // the module validates its own keys
+          }
+        }
+      }
+      cfg.modules.list.push_back(std::move(m));
+    }
+  }
+
+  // groups: {NAME: [bare JID, ...]}
+  void readGroups(const Entry& e, Config& cfg) const {
+    const YAML::Node& n = e.value;
+    if (n.IsNull()) return;
+    if (!n.IsMap()) fail(valueLine(e), e.path, "expected a mapping of group names to lists");
+    for (const auto& kv : n) {
+      const YAML::Node k = kv.first;
+      const YAML::Node v = kv.second;
+      int line = lineOf(k, valueLine(e));
+      if (!k.IsScalar()) fail(line, e.path, "keys must be plain names");
+      Entry entry{k, v, join(e.path, k.Scalar()), line};
+      if (!v.IsSequence()) {
+        fail(valueLine(entry), entry.path, "expected a list of bare JIDs, got " + describe(v));
+      }
+      auto& members = cfg.groups[k.Scalar()];
+      for (size_t i = 0; i < v.size(); ++i) {
+        const YAML::Node item = v[i];
+        std::string key = entry.path + "[" + std::to_string(i) + "]";
+        int iline = lineOf(item, valueLine(entry));
+        auto jid = item.IsScalar() ? parley::Jid::parse(item.Scalar()) : std::nullopt;
+        if (!jid || !jid->isBare() || jid->node().empty()) {
+          fail(iline, key, describe(item) + " is not a bare JID (user@domain)");
+        }
+        members.push_back(jid->full());
       }
     }
   }

@@ -3,8 +3,11 @@
 // key path ("parley.yaml:14: limits.max_stanza_bytes: expected an integer between 8192 and
 // 16777216"), and an unknown key is an error (a typo must not silently fall back to a default).
 
+#include <yaml-cpp/yaml.h>
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -28,6 +31,19 @@ struct ListenEndpoint {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0 = ephemeral (tests); the bound port is logged and written to ports_file
   bool enabled = true;
+};
+
+// One entry of `modules:`. The core's own keys are parsed here; the rest is the module's,
+// validated by the module itself (errors then name modules.<name>.<key> and its line).
+struct ModuleSettings {
+  std::string name;
+  bool enabled = true;
+  bool monitor_only = false;               // record would_block, let the stanza pass
+  std::optional<int> priority;             // lower runs first; default from the module
+  std::string on_error = "reject";         // reject | pass: verdict when the module fails
+  std::chrono::microseconds budget{5000};  // per hook call; over it counts as a failure
+  YAML::Node options;                      // the module's own keys
+  int line = 0;                            // of modules.<name>
 };
 
 struct Config {
@@ -84,6 +100,17 @@ struct Config {
   } log;
 
   unsigned io_threads = 0;  // 0 = one per core
+  struct {
+    std::string dir;  // where <name>.so live; empty = the directory built next to parleyd
+    std::vector<ModuleSettings> list;
+  } modules;
+  struct {
+    // Where compliance events wait while PostgreSQL is unreachable (fsync'd, replayed later).
+    std::string spool_dir;  // default: spool/ next to the configuration file
+    std::string node;       // this server's name in events; default: the host name
+  } events;
+  // Named groups of bare JIDs (e.g. legal, sales), which modules consult for exceptions.
+  std::map<std::string, std::vector<std::string>> groups;
 };
 
 // Loads and validates; throws ConfigError.

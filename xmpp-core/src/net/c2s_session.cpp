@@ -8,11 +8,11 @@
 #include <boost/asio/write.hpp>
 
 #include "net/tls_context.hpp"
+#include "parley/xml/serializer.hpp"
 #include "router/router.hpp"
 #include "router/stanza_errors.hpp"
 #include "storage/stores.hpp"
 #include "util/log.hpp"
-#include "xml/serializer.hpp"
 
 namespace parley::net {
 
@@ -162,6 +162,7 @@ awaitable<void> C2sSession::run() {
     out_queue_.clear();
     try {
       co_await ctx_.router().sessionClosed(self, std::move(unsent_));
+      ctx_.modules().runSession(HookPoint::SessionClosed, jid_);
     } catch (const std::exception& e) {
       log::warn("c2s ", jid_.full(), ": cleanup failed: ", e.what());
     }
@@ -843,6 +844,8 @@ awaitable<bool> C2sSession::onBind(const xml::Element& iq) {
   log::info("c2s ", jid_.full(), " bound from ", peer_ip_, " (",
             tls_active_ ? SSL_get_version(tls_->native_handle()) : "plaintext", ", ",
             sasl_mechanism_, ")");
+  // After the bind result is queued, so a module's first words (a policy notice) follow it.
+  ctx_.modules().runSession(HookPoint::SessionOpened, jid_);
   co_return true;
 }
 

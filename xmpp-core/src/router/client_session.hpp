@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "parley/jid.hpp"
+#include "parley/xml/element.hpp"
 #include "storage/stores.hpp"
-#include "xml/element.hpp"
 
 namespace parley::router {
 

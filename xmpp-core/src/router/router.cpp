@@ -4,9 +4,9 @@
 #include <chrono>
 #include <ctime>
 
+#include "parley/xml/serializer.hpp"
 #include "router/stanza_errors.hpp"
 #include "util/log.hpp"
-#include "xml/serializer.hpp"
 #include "xml/stream_parser.hpp"
 
 namespace parley::router {
@@ -67,20 +67,38 @@ void Router::deliver(const SessionPtr& session, xml::Element stanza) {
   session->deliver(std::make_shared<const xml::Element>(std::move(stanza)));
 }
 
+void Router::sendFromServer(xml::Element stanza) {
+  auto to = Jid::parse(stanza.attrOr("to"));
+  if (!to || !ctx_.isLocalDomain(to->domain())) {
+    log::warn("a server-generated ", stanza.name(), " to '", stanza.attrOr("to"),
+              "' was not sent: not a local address");
+    return;
+  }
+  if (stanza.attrOr("from").empty()) stanza.setAttr("from", to->domain());
+  if (!to->isBare()) {
+    if (auto s = ctx_.registry().find(*to)) deliver(s, std::move(stanza));
+    return;
+  }
+  auto shared = std::make_shared<const xml::Element>(std::move(stanza));
+  for (auto& s : ctx_.registry().sessionsOf(to->full()))
+    if (s->available()) deliver(s, shared);
+}
+
 void Router::bounce(const SessionPtr& session, const xml::Element& stanza,
-                    std::string_view condition, std::string_view text) {
+                    std::string_view condition, std::string_view text, std::string_view type) {
   if (!session || !mayBounce(stanza)) return;
-  deliver(session, makeStanzaError(stanza, condition, text));
+  deliver(session, makeStanzaError(stanza, condition, text, type));
 }
 
 Task<void> Router::fromClient(Stanza stanza, SessionPtr session) {
   // stanza.in, then stanza.route: empty until the module host attaches policy modules.
   for (HookPoint point : {HookPoint::StanzaFromClient, HookPoint::PreRoute}) {
-    Verdict verdict = ctx_.hooks().run(point, stanza);
+    Verdict verdict = ctx_.modules().runStanza(point, stanza);
     if (verdict.kind == Verdict::Kind::Drop) co_return;
     if (verdict.kind == Verdict::Kind::Reject) {
-      bounce(session, stanza.element,
-             verdict.condition.empty() ? "policy-violation" : verdict.condition, verdict.text);
+      // Only the core builds error stanzas; errors and iq results are never answered.
+      bounce(session, stanza.element, verdict.condition, verdict.text,
+             verdict.retry_after_change ? "modify" : "cancel");
       co_return;
     }
   }

@@ -71,9 +71,12 @@ class Router {
   // Delivery helpers shared with services.
   void deliver(const SessionPtr& session, std::shared_ptr<const xml::Element> stanza);
   void deliver(const SessionPtr& session, xml::Element stanza);
+  // A stanza the server itself sends to a local user (a module's notice): to a full JID's
+  // session, or to every available resource of a bare JID. 'from' defaults to the domain.
+  void sendFromServer(xml::Element stanza);
   // Sends an error reply for `stanza` to its sender session (never for errors and iq results).
   void bounce(const SessionPtr& session, const xml::Element& stanza, std::string_view condition,
-              std::string_view text);
+              std::string_view text, std::string_view type = {});
   // Announces every change of the owner's roster to its sessions (their cached copies) and
   // pushes listed items to the resources that requested the roster.
   void pushRosterItem(const std::string& owner, const storage::RosterItem& item, int64_t version,

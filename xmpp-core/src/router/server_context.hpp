@@ -11,7 +11,7 @@
 
 #include "auth/auth_throttle.hpp"
 #include "config/config.hpp"
-#include "parley/hooks.hpp"
+#include "modules/module_host.hpp"
 #include "router/login_cache.hpp"
 #include "router/offline_index.hpp"
 #include "router/session_registry.hpp"
@@ -33,7 +33,9 @@ class ServerContext {
   storage::LastActivityWriter& lastActivity() { return last_activity_; }
   OfflineIndex& offlineIndex() { return offline_index_; }
   LoginCache& loginCache() { return login_cache_; }
-  HookChains& hooks() { return hooks_; }
+  // The policy modules (set once at start-up, before any listener).
+  const modules::ModuleHost& modules() const { return *modules_; }
+  void setModules(modules::ModuleHost* host) { modules_ = host; }
   auth::AuthThrottle& throttle() { return throttle_; }
   Router& router() { return *router_; }
   void setRouter(Router* router) { router_ = router; }
@@ -56,7 +58,7 @@ class ServerContext {
   OfflineIndex offline_index_;
   // About 200 bytes per entry: 50,000 recent accounts cost some 10 MB.
   LoginCache login_cache_{50000};
-  HookChains hooks_;
+  modules::ModuleHost* modules_ = nullptr;
   auth::AuthThrottle throttle_;
   Router* router_ = nullptr;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "xml/element.hpp"
+#include "parley/xml/element.hpp"
 
 namespace parley::router {
 

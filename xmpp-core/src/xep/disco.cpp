@@ -38,6 +38,8 @@ Task<xml::Element> handleInfo(IqRequest& req) {
     features = {std::string(kInfoNs), std::string(kItemsNs), "vcard-temp", "jabber:iq:last",
                 "urn:xmpp:ping"};
   }
+  // Policy modules hide what is not allowed (no "send file" button for a disabled transfer).
+  req.ctx.modules().runDiscoInfo(req.target, features);
   std::sort(features.begin(), features.end());
   features.erase(std::unique(features.begin(), features.end()), features.end());
   for (const auto& f : features) query.addChild(std::string(kInfoNs), "feature").setAttr("var", f);

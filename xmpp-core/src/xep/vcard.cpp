@@ -4,7 +4,7 @@
 
 #include "router/stanza_errors.hpp"
 #include "xep/services.hpp"
-#include "xml/serializer.hpp"
+#include "parley/xml/serializer.hpp"
 
 namespace parley::xep {
 namespace {

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "xml/element.hpp"
+#include "parley/xml/element.hpp"
 
 namespace parley::xml {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "xml/element.hpp"
+#include "parley/xml/element.hpp"
 
 namespace parley::xml {
 

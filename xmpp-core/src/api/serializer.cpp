@@ -1,4 +1,4 @@
-#include "xml/serializer.hpp"
+#include "parley/xml/serializer.hpp"
 
 #include <array>
 #include <cstdint>

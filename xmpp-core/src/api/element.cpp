@@ -1,4 +1,4 @@
-#include "xml/element.hpp"
+#include "parley/xml/element.hpp"
 
 #include <algorithm>
 #include <utility>

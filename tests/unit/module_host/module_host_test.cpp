@@ -1,0 +1,197 @@
+#include "modules/module_host.hpp"
+
+#include <catch2/catch.hpp>
+#include <mutex>
+#include <vector>
+
+#include "parley/module.hpp"
+#include "parley/stanza.hpp"
+
+namespace {
+
+using parley::EventAction;
+using parley::HookPoint;
+using parley::Verdict;
+using parley::modules::ModuleHost;
+
+class RecordingSink final : public parley::EventSink {
+ public:
+  void emit(parley::ComplianceEvent e) override {
+    std::lock_guard lock(mutex);
+    events.push_back(std::move(e));
+  }
+  std::mutex mutex;
+  std::vector<parley::ComplianceEvent> events;
+};
+
+parley::config::ModuleSettings module(const std::string& name, const std::string& verdict,
+                                      const std::string& tag) {
+  parley::config::ModuleSettings m;
+  m.name = name;
+  m.line = 7;
+  m.options = YAML::Node(YAML::NodeType::Map);
+  m.options["verdict"] = verdict;
+  m.options["tag"] = tag;
+  return m;
+}
+
+parley::config::Config configWith(std::vector<parley::config::ModuleSettings> list) {
+  parley::config::Config cfg;
+  cfg.path = "parley.yaml";
+  cfg.modules.dir = PARLEY_TEST_MODULE_DIR;
+  cfg.modules.list = std::move(list);
+  return cfg;
+}
+
+parley::Stanza message() {
+  parley::Stanza s;
+  s.element = parley::xml::Element(std::string(parley::ns::kClient), "message");
+  s.element.setAttr("id", "m1");
+  s.from = *parley::Jid::parse("alice@example.org/desk");
+  s.to = *parley::Jid::parse("bob@example.org");
+  return s;
+}
+
+std::string errorOf(ModuleHost& host, const parley::config::Config& cfg) {
+  try {
+    host.apply(cfg);
+  } catch (const parley::config::ConfigError& e) {
+    return e.key() + " | " + e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("module host: verdicts in priority order, clause-prefixed rejections, events",
+          "[modules]") {
+  RecordingSink sink;
+  ModuleHost host(
+      sink, [](parley::xml::Element) {}, PARLEY_TEST_MODULE_DIR);
+  auto first = module("probe", "modify", "A");
+  first.priority = 10;
+  auto second = module("probe_b", "reject", "B");
+  second.priority = 20;
+  auto changes = host.apply(configWith({second, first}));
+  CHECK(changes.size() == 2);
+
+  auto stanza = message();
+  Verdict v = host.runStanza(HookPoint::PreRoute, stanza);
+  CHECK(v.kind == Verdict::Kind::Reject);
+  CHECK(v.condition == "policy-violation");
+  CHECK(v.text == "Blocked by the IM policy (§0 Testing): probe says no.");
+  CHECK(stanza.element.attrOr("trace") == "A;B;");  // priority 10 before 20
+  REQUIRE(sink.events.size() == 1);
+  CHECK(sink.events[0].module == "probe_b");
+  CHECK(sink.events[0].clause == "§0 Testing");
+  CHECK(sink.events[0].kind == "probe.reject");
+  CHECK(sink.events[0].actor == "alice@example.org/desk");
+
+  // Other points are untouched; disco features come from every module.
+  auto other = message();
+  CHECK(host.runStanza(HookPoint::StanzaFromClient, other).kind == Verdict::Kind::Pass);
+  std::vector<std::string> features;
+  host.runDiscoInfo(*parley::Jid::parse("example.org"), features);
+  CHECK(features == std::vector<std::string>{"urn:test:probe:A", "urn:test:probe:B"});
+}
+
+TEST_CASE("module host: monitor_only records would_block and lets the stanza pass", "[modules]") {
+  RecordingSink sink;
+  ModuleHost host(
+      sink, [](parley::xml::Element) {}, PARLEY_TEST_MODULE_DIR);
+  auto m = module("probe", "reject", "M");
+  m.monitor_only = true;
+  host.apply(configWith({m}));
+  auto stanza = message();
+  CHECK(host.runStanza(HookPoint::PreRoute, stanza).kind == Verdict::Kind::Pass);
+  REQUIRE(sink.events.size() == 1);
+  CHECK(sink.events[0].action == EventAction::WouldBlock);
+  CHECK(sink.events[0].kind == "probe.reject");
+}
+
+TEST_CASE("module host: fail closed on a throw or an overrun budget, on_error pass", "[modules]") {
+  RecordingSink sink;
+  ModuleHost host(
+      sink, [](parley::xml::Element) {}, PARLEY_TEST_MODULE_DIR);
+
+  host.apply(configWith({module("probe", "throw", "T")}));
+  auto stanza = message();
+  Verdict v = host.runStanza(HookPoint::PreRoute, stanza);
+  CHECK(v.kind == Verdict::Kind::Reject);
+  CHECK(v.text.find("Blocked by the IM policy (§0 Testing): the check could not be completed") ==
+        0);
+  REQUIRE(sink.events.size() == 1);
+  CHECK(sink.events[0].action == EventAction::Error);
+  CHECK(sink.events[0].kind == "probe.failure");
+  CHECK(sink.events[0].detail_json.find("probe failure") != std::string::npos);
+
+  auto slow = module("probe", "slow", "S");
+  slow.budget = std::chrono::milliseconds(5);
+  host.apply(configWith({slow}));
+  stanza = message();
+  CHECK(host.runStanza(HookPoint::PreRoute, stanza).kind == Verdict::Kind::Reject);
+  CHECK(sink.events.back().detail_json.find("over its budget") != std::string::npos);
+
+  auto lenient = module("probe", "throw", "P");
+  lenient.on_error = "pass";
+  host.apply(configWith({lenient}));
+  stanza = message();
+  CHECK(host.runStanza(HookPoint::PreRoute, stanza).kind == Verdict::Kind::Pass);
+  CHECK(sink.events.back().action == EventAction::Error);
+  auto info = host.active();
+  REQUIRE(info.size() == 1);
+  CHECK(info[0].failures == 1);
+}
+
+TEST_CASE("module host: refusals name the module, the key and both versions", "[modules]") {
+  RecordingSink sink;
+  ModuleHost host(
+      sink, [](parley::xml::Element) {}, PARLEY_TEST_MODULE_DIR);
+  host.apply(configWith({module("probe", "reject", "R")}));
+
+  parley::config::ModuleSettings missing;
+  missing.name = "no_such_module";
+  std::string e = errorOf(host, configWith({missing}));
+  CHECK(e.find("modules.no_such_module |") == 0);
+  CHECK(e.find("does not exist") != std::string::npos);
+
+  parley::config::ModuleSettings version;
+  version.name = "wrong_version";
+  e = errorOf(host, configWith({version}));
+  CHECK(e.find("API version 99") != std::string::npos);
+  CHECK(e.find("this parleyd has version 1") != std::string::npos);
+
+  parley::config::ModuleSettings signature;
+  signature.name = "wrong_signature";
+  e = errorOf(host, configWith({signature}));
+  CHECK(e.find("compiler other 1.0") != std::string::npos);
+  CHECK(e.find(PARLEY_BUILD_SIGNATURE) != std::string::npos);
+
+  parley::config::ModuleSettings undispatched;
+  undispatched.name = "undispatched";
+  e = errorOf(host, configWith({undispatched}));
+  CHECK(e.find("stanza.out.s2s is not dispatched") != std::string::npos);
+
+  auto bad = module("probe", "maybe", "X");
+  e = errorOf(host, configWith({bad}));
+  CHECK(e.find("modules.probe.verdict |") == 0);
+
+  // Every failed apply left the running set in place.
+  auto stanza = message();
+  CHECK(host.runStanza(HookPoint::PreRoute, stanza).kind == Verdict::Kind::Reject);
+  CHECK(host.active().size() == 1);
+}
+
+TEST_CASE("module host: disabling removes the hooks", "[modules]") {
+  RecordingSink sink;
+  ModuleHost host(
+      sink, [](parley::xml::Element) {}, PARLEY_TEST_MODULE_DIR);
+  host.apply(configWith({module("probe", "reject", "R")}));
+  auto off = module("probe", "reject", "R");
+  off.enabled = false;
+  auto changes = host.apply(configWith({off}));
+  CHECK(changes == std::vector<std::string>{"probe: disabled"});
+  auto stanza = message();
+  CHECK(host.runStanza(HookPoint::PreRoute, stanza).kind == Verdict::Kind::Pass);
+  CHECK_FALSE(host.hasHooks(HookPoint::PreRoute));
+}

@@ -1,0 +1,48 @@
+#pragma once
+// What the core offers a module: hook registration, events, sending from the server, and
+// facts about the deployment. One Host per loaded module; everything a module registers is
+// recorded by the core and removed when the module is detached, whether or not the module
+// cleans up. Hooks run concurrently on network threads and must not block.
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parley/hooks.hpp"
+#include "parley/jid.hpp"
+#include "parley/stanza.hpp"
+
+namespace parley {
+
+// Stanza hooks: StanzaFromClient, StanzaFromServer, PreRoute, BeforeRemoteSend,
+// BeforeLocalDelivery, PepPublish (the publish iq).
+using StanzaHook = std::function<Verdict(Stanza&)>;
+// SessionOpened / SessionClosed: the full JID.
+using SessionHook = std::function<void(const Jid&)>;
+// DiscoInfo: the entity asked about (a domain or an account) and its features, to edit.
+using DiscoHook = std::function<void(const Jid&, std::vector<std::string>&)>;
+
+enum class LogLevel { Debug, Info, Warn, Error };
+
+class Host {
+ public:
+  virtual ~Host() = default;
+
+  // Registration. A point this core does not dispatch yet is refused with std::logic_error
+  // naming it, so a module never believes it enforces something it does not.
+  virtual void onStanza(HookPoint point, StanzaHook hook) = 0;
+  virtual void onSession(HookPoint point, SessionHook hook) = 0;
+  virtual void onDiscoInfo(DiscoHook hook) = 0;
+
+  // Records an event outside a verdict (the core adds module, clause, id, node and time).
+  virtual void emit(ComplianceEvent event) = 0;
+  // Sends a stanza from the server to a local user (e.g. a headline notice); 'from' is set to
+  // the user's domain when absent.
+  virtual void sendFromServer(xml::Element stanza) = 0;
+  // Whether `user` (bare JID) is in the named group of the configuration's `groups:`.
+  virtual bool isMember(const Jid& user, std::string_view group) const = 0;
+  virtual void log(LogLevel level, std::string_view message) = 0;
+};
+
+}  // namespace parley

@@ -1,0 +1,250 @@
+#include "modules/module_host.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/json.hpp>
+#include <mutex>
+#include <set>
+
+#include "modules/active_module.hpp"
+#include "modules/module_library.hpp"
+#include "util/log.hpp"
+
+namespace parley::modules {
+
+namespace {
+
+constexpr size_t kPoints = static_cast<size_t>(HookPoint::kCount);
+std::mutex apply_mutex;  // one apply() at a time (SIGHUP and the admin socket may race)
+
+template <class Hook>
+struct Entry {
+  ActiveModule* module;
+  const Hook* hook;
+};
+
+template <class Hook>
+void sortByPriority(std::vector<Entry<Hook>>& entries) {
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    if (a.module->priority != b.module->priority) return a.module->priority < b.module->priority;
+    return a.module->name < b.module->name;
+  });
+}
+
+ComplianceEvent eventAbout(const Stanza& stanza) {
+  ComplianceEvent e;
+  e.actor = stanza.from.full();
+  e.target = stanza.to.full();
+  e.stanza_id = std::string(stanza.id());
+  return e;
+}
+
+// Fail closed: a hook that throws or runs over its budget gets its module's on_error verdict,
+// is counted, and is recorded.
+Verdict callStanzaHook(ActiveModule& m, const StanzaHook& hook, HookPoint point, Stanza& stanza) {
+  m.calls.fetch_add(1, std::memory_order_relaxed);
+  std::string failure;
+  Verdict verdict;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    verdict = hook(stanza);
+  } catch (const std::exception& e) {
+    failure = std::string("threw: ") + e.what();
+  } catch (...) {
+    failure = "threw a non-standard exception";
+  }
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  if (failure.empty() && elapsed > m.settings.budget) {
+    failure = "took " + std::to_string(elapsed.count()) + " µs, over its budget of " +
+              std::to_string(m.settings.budget.count()) + " µs";
+  }
+  if (failure.empty()) return verdict;
+
+  m.failures.fetch_add(1, std::memory_order_relaxed);
+  log::warn("module ", m.name, " at ", hookPointName(point), " ", failure,
+            "; applying on_error=", m.settings.on_error);
+  ComplianceEvent e = eventAbout(stanza);
+  e.kind = m.name + ".failure";
+  e.action = EventAction::Error;
+  e.severity = Severity::High;
+  e.detail_json =
+      boost::json::serialize(boost::json::object{{"hook", std::string(hookPointName(point))},
+                                                 {"error", failure},
+                                                 {"on_error", m.settings.on_error}});
+  m.emit(std::move(e));
+  if (m.settings.on_error == "pass") return Verdict::pass();
+  return Verdict::reject(
+      "the check could not be completed, so this was not sent. Please try again later; if it "
+      "keeps happening, tell your administrator.",
+      "policy-violation");
+}
+
+}  // namespace
+
+struct ModuleHost::Snapshot {
+  std::vector<std::shared_ptr<ActiveModule>> modules;
+  std::array<std::vector<Entry<StanzaHook>>, kPoints> stanza;
+  std::array<std::vector<Entry<SessionHook>>, kPoints> session;
+  std::vector<Entry<DiscoHook>> disco;
+};
+
+ModuleHost::ModuleHost(EventSink& events, SendFn send, std::string default_dir)
+    : events_(events),
+      send_(std::move(send)),
+      default_dir_(std::move(default_dir)),
+      snapshot_(std::make_shared<const Snapshot>()) {}
+
+ModuleHost::~ModuleHost() { std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>()); }
+
+std::shared_ptr<const ModuleHost::Snapshot> ModuleHost::snapshot() const {
+  return std::atomic_load(&snapshot_);
+}
+
+std::vector<std::string> ModuleHost::apply(const config::Config& cfg) {
+  std::lock_guard lock(apply_mutex);
+  auto groups = std::make_shared<GroupMap>();
+  for (const auto& [group, members] : cfg.groups) {
+    (*groups)[group].insert(members.begin(), members.end());
+  }
+  const std::string dir = cfg.modules.dir.empty() ? default_dir_ : cfg.modules.dir;
+  auto next = std::make_shared<Snapshot>();
+  for (const auto& settings : cfg.modules.list) {
+    if (!settings.enabled) continue;
+    const std::string key = "modules." + settings.name;
+    const std::string path = dir + "/" + settings.name + ".so";
+    std::shared_ptr<ModuleLibrary> library;
+    if (auto it = libraries_.find(path); it != libraries_.end()) {
+      library = it->second;
+    } else {
+      try {
+        library = ModuleLibrary::open(path, settings.name);
+      } catch (const ModuleLoadError& e) {
+        throw config::ConfigError(cfg.path, settings.line, key, e.what());
+      }
+      libraries_.emplace(path, library);
+    }
+    auto active = std::make_shared<ActiveModule>(library, settings, events_, send_, groups);
+    active->instance.reset(library->descriptor().create());
+    try {
+      active->instance->configure(settings.options);
+    } catch (const parley::ConfigError& e) {
+      int line = settings.line;
+      const YAML::Node node = settings.options[e.key];
+      if (!e.key.empty() && node.IsDefined() && node.Mark().line >= 0) line = node.Mark().line + 1;
+      throw config::ConfigError(cfg.path, line, e.key.empty() ? key : key + "." + e.key, e.what());
+    } catch (const std::exception& e) {
+      throw config::ConfigError(cfg.path, settings.line, key, e.what());
+    }
+    try {
+      active->instance->attach(*active);
+    } catch (const std::exception& e) {
+      throw config::ConfigError(cfg.path, settings.line, key,
+                                std::string("the module could not start: ") + e.what());
+    }
+    active->attaching = false;
+    next->modules.push_back(std::move(active));
+  }
+  for (const auto& m : next->modules) {
+    for (const auto& [point, hook] : m->stanza_hooks) {
+      next->stanza[static_cast<size_t>(point)].push_back({m.get(), &hook});
+    }
+    for (const auto& [point, hook] : m->session_hooks) {
+      next->session[static_cast<size_t>(point)].push_back({m.get(), &hook});
+    }
+    for (const auto& hook : m->disco_hooks) next->disco.push_back({m.get(), &hook});
+  }
+  for (auto& entries : next->stanza) sortByPriority(entries);
+  for (auto& entries : next->session) sortByPriority(entries);
+  sortByPriority(next->disco);
+
+  // What changed, for the log and the admin event.
+  auto previous = snapshot();
+  std::vector<std::string> changes;
+  std::set<std::string> before, after;
+  for (const auto& m : previous->modules) before.insert(m->name);
+  for (const auto& m : next->modules) after.insert(m->name);
+  for (const auto& name : after) {
+    changes.push_back(name + (before.count(name) ? ": reconfigured" : ": enabled"));
+  }
+  for (const auto& name : before) {
+    if (!after.count(name)) changes.push_back(name + ": disabled");
+  }
+  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(next)));
+  return changes;
+}
+
+Verdict ModuleHost::runStanza(HookPoint point, Stanza& stanza) const {
+  auto snap = snapshot();
+  Verdict result;
+  for (const auto& entry : snap->stanza[static_cast<size_t>(point)]) {
+    ActiveModule& m = *entry.module;
+    Verdict v = callStanzaHook(m, *entry.hook, point, stanza);
+    if (m.settings.monitor_only && v.stops()) {
+      // Rolling a rule out: record what would have happened, change nothing.
+      ComplianceEvent e = v.event ? std::move(*v.event) : eventAbout(stanza);
+      if (e.kind.empty()) e.kind = m.name + ".would_block";
+      e.action = EventAction::WouldBlock;
+      m.emit(std::move(e));
+      continue;
+    }
+    if (v.event) m.emit(std::move(*v.event));
+    v.event.reset();
+    if (v.kind == Verdict::Kind::Reject) {
+      if (v.condition.empty()) v.condition = "policy-violation";
+      v.text = "Blocked by the IM policy (" + m.clause + "): " + v.text;
+      return v;
+    }
+    if (v.kind == Verdict::Kind::Drop) return v;
+    if (v.kind == Verdict::Kind::Modify) result.kind = Verdict::Kind::Modify;
+  }
+  return result;
+}
+
+void ModuleHost::runSession(HookPoint point, const Jid& full) const {
+  auto snap = snapshot();
+  for (const auto& entry : snap->session[static_cast<size_t>(point)]) {
+    entry.module->calls.fetch_add(1, std::memory_order_relaxed);
+    try {
+      (*entry.hook)(full);
+    } catch (const std::exception& e) {
+      entry.module->failures.fetch_add(1, std::memory_order_relaxed);
+      log::warn("module ", entry.module->name, " at ", hookPointName(point), " threw: ", e.what());
+    }
+  }
+}
+
+void ModuleHost::runDiscoInfo(const Jid& entity, std::vector<std::string>& features) const {
+  auto snap = snapshot();
+  for (const auto& entry : snap->disco) {
+    try {
+      (*entry.hook)(entity, features);
+    } catch (const std::exception& e) {
+      entry.module->failures.fetch_add(1, std::memory_order_relaxed);
+      log::warn("module ", entry.module->name, " at disco.info threw: ", e.what());
+    }
+  }
+}
+
+bool ModuleHost::hasHooks(HookPoint point) const {
+  return !snapshot()->stanza[static_cast<size_t>(point)].empty();
+}
+
+std::vector<ModuleHost::Info> ModuleHost::active() const {
+  std::vector<Info> out;
+  for (const auto& m : snapshot()->modules) {
+    Info i;
+    i.name = m->name;
+    i.clause = m->clause;
+    i.path = m->library->path();
+    i.monitor_only = m->settings.monitor_only;
+    i.priority = m->priority;
+    i.on_error = m->settings.on_error;
+    i.calls = m->calls.load();
+    i.failures = m->failures.load();
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+}  // namespace parley::modules

@@ -1,0 +1,73 @@
+#pragma once
+// The module host: loads the modules the configuration lists, runs their hooks, and turns
+// what they decide into verdicts and compliance events.
+//
+// A configuration is applied by building a complete new set of module instances aside
+// (load, configure, attach) and swapping one immutable snapshot in; dispatch reads whichever
+// snapshot is current without a lock, so a reload never pauses traffic and a failed one
+// leaves the running set untouched. What a module registered is recorded per instance, so
+// dropping an instance drops its hooks whether or not the module cleans up.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "parley/event.hpp"
+#include "parley/hooks.hpp"
+#include "parley/host.hpp"
+
+namespace parley::modules {
+
+class ModuleLibrary;
+struct ActiveModule;
+
+class ModuleHost {
+ public:
+  using SendFn = std::function<void(xml::Element)>;
+
+  // `events` and `send` outlive the host. `default_dir` is where <name>.so are looked for when
+  // the configuration names no modules.dir.
+  ModuleHost(EventSink& events, SendFn send, std::string default_dir);
+  ~ModuleHost();
+
+  // Builds the module set `config` asks for and swaps it in. Throws config::ConfigError
+  // (file, line, modules.<name>[.<key>]) and keeps the running set on any problem. Returns a
+  // line per change for the log and the admin event ("file_transfer: enabled", ...).
+  std::vector<std::string> apply(const config::Config& config);
+
+  // Dispatch (any thread). runStanza returns the chain's verdict: the first drop or reject,
+  // its text already prefixed with the policy clause; otherwise pass (or modify if a hook
+  // rewrote the stanza).
+  Verdict runStanza(HookPoint point, Stanza& stanza) const;
+  void runSession(HookPoint point, const Jid& full) const;
+  void runDiscoInfo(const Jid& entity, std::vector<std::string>& features) const;
+  bool hasHooks(HookPoint point) const;
+
+  struct Info {
+    std::string name;
+    std::string clause;
+    std::string path;
+    bool monitor_only = false;
+    int priority = 0;
+    std::string on_error;
+    uint64_t calls = 0;
+    uint64_t failures = 0;
+  };
+  std::vector<Info> active() const;
+
+ private:
+  struct Snapshot;
+  std::shared_ptr<const Snapshot> snapshot() const;
+
+  EventSink& events_;
+  SendFn send_;
+  std::string default_dir_;
+  std::shared_ptr<const Snapshot> snapshot_;                         // std::atomic_load/store
+  std::map<std::string, std::shared_ptr<ModuleLibrary>> libraries_;  // opened once, by path
+};
+
+}  // namespace parley::modules
