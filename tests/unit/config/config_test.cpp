@@ -489,3 +489,45 @@ TEST_CASE("examples/parley.yaml is valid and sets every key", "[config][example]
     CHECK_THAT(yaml, Catch::Contains(key));
   }
 }
+
+TEST_CASE("modules, groups and events sections", "[config][modules]") {
+  Scratch s;
+  Config c = parseConfig(minimal("modules:\n"
+                                 "  dir: mods\n"
+                                 "  file_transfer:\n"
+                                 "    enabled: true\n"
+                                 "    monitor_only: true\n"
+                                 "    priority: 7\n"
+                                 "    on_error: pass\n"
+                                 "    budget_us: 900\n"
+                                 "    mode: deny\n"
+                                 "  notice:\n"
+                                 "    enabled: false\n"
+                                 "groups:\n"
+                                 "  legal: [counsel@example.org]\n"
+                                 "events:\n"
+                                 "  node: edge-1\n"),
+                         s.file());
+  CHECK(c.modules.dir == (s.dir / "mods").string());
+  REQUIRE(c.modules.list.size() == 2);
+  const auto& ft = c.modules.list[0];
+  CHECK(ft.name == "file_transfer");
+  CHECK(ft.monitor_only);
+  CHECK(ft.priority == 7);
+  CHECK(ft.on_error == "pass");
+  CHECK(ft.budget == std::chrono::microseconds(900));
+  CHECK(ft.options["mode"].as<std::string>() == "deny");  // the module's own key, passed on
+  CHECK_FALSE(ft.options["enabled"].IsDefined());         // the core's keys are not
+  CHECK_FALSE(c.modules.list[1].enabled);
+  CHECK(c.groups.at("legal") == std::vector<std::string>{"counsel@example.org"});
+  CHECK(c.events.node == "edge-1");
+  CHECK(c.events.spool_dir == (s.dir / "spool").string());
+
+  auto e = errorOf(minimal("modules:\n  dlp:\n    on_error: explode\n"), s.file());
+  CHECK(e.key() == "modules.dlp.on_error");
+  CHECK(e.line() == 9);
+  e = errorOf(minimal("groups:\n  sales: [not a jid]\n"), s.file());
+  CHECK(e.key() == "groups.sales[0]");
+  e = errorOf(minimal("modules:\n  File-Transfer: {}\n"), s.file());
+  CHECK(e.key() == "modules.File-Transfer");
+}

@@ -64,7 +64,7 @@ class Loader {
     cfg.path = file_;
     auto top = entries(root, "",
                        {"hosts", "listen", "tls", "database", "limits", "auth", "server", "log",
-                        "io_threads", "modules", "groups"});
+                        "io_threads", "modules", "groups", "events"});
     const int root_line = lineOf(root, 1);
 
     const auto& hosts = require(top, "hosts", "hosts", root_line);
