@@ -124,6 +124,10 @@ def test_sighup_turns_a_module_off_and_on_without_dropping_sessions(server):
         _reload(server, reloads + 2)
         reply = alice.iq("set", SI_OFFER, to=bob.jid)
         assert stanza_error(reply)[1] == "policy-violation"
+        # Both changes are on the record as admin actions.
+        out = server.ctl("events", "search", "--module", "core", "--json").stdout
+        changes = [json.loads(line)["target"] for line in out.splitlines() if line.strip()]
+        assert changes.count("file_transfer") >= 2, out
         # Both sessions lived through both reloads.
         assert alice.iq("get", "<ping xmlns='urn:xmpp:ping'/>").get("type") == "result"
         assert bob.iq("get", "<ping xmlns='urn:xmpp:ping'/>").get("type") == "result"

@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -271,7 +272,22 @@ int main(int argc, char** argv) {
         // Modules last before the swap: a module that refuses its configuration leaves the
         // certificate and limits untouched too.
         auto changes = module_host.apply(*fresh);
-        for (const auto& change : changes) log::info("module ", change);
+        for (const auto& change : changes) {
+          log::info("module ", change);
+          // Every admin action is itself on the record: who (the operator who signalled
+          // the process; the kernel does not say which user), what, and the result.
+          ComplianceEvent event;
+          event.module = "core";
+          event.clause = "administration";
+          event.kind = "admin.module";
+          event.action = EventAction::Admin;
+          event.severity = Severity::Info;
+          event.actor = "SIGHUP";
+          event.target = change.substr(0, change.find(':'));
+          event.detail_json =
+              boost::json::serialize(boost::json::object{{"change", change}, {"config", path}});
+          events->emit(std::move(event));
+        }
         tls.set(fresh_tls);
         ctx.setConfig(fresh);
         applyLogging(*fresh);

@@ -191,6 +191,14 @@ TEST_CASE("module host: disabling removes the hooks", "[modules]") {
   off.enabled = false;
   auto changes = host.apply(configWith({off}));
   CHECK(changes == std::vector<std::string>{"probe: disabled"});
+  CHECK(host.apply(configWith({off})).empty());  // nothing changed, nothing reported
+  auto on = module("probe", "reject", "R");
+  CHECK(host.apply(configWith({on})) == std::vector<std::string>{"probe: enabled"});
+  CHECK(host.apply(configWith({on})).empty());
+  on.monitor_only = true;
+  CHECK(host.apply(configWith({on})) == std::vector<std::string>{"probe: reconfigured"});
+  off.enabled = false;
+  host.apply(configWith({off}));
   auto stanza = message();
   CHECK(host.runStanza(HookPoint::PreRoute, stanza).kind == Verdict::Kind::Pass);
   CHECK_FALSE(host.hasHooks(HookPoint::PreRoute));

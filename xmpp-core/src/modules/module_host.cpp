@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
+#include <cstdint>
 #include <mutex>
 #include <set>
 
@@ -78,6 +79,14 @@ Verdict callStanzaHook(ActiveModule& m, const StanzaHook& hook, HookPoint point,
       "the check could not be completed, so this was not sent. Please try again later; if it "
       "keeps happening, tell your administrator.",
       "policy-violation");
+}
+
+// The settings as written, to tell a changed module from one merely re-applied.
+std::string fingerprint(const config::ModuleSettings& s) {
+  YAML::Emitter out;
+  out << s.options;
+  return std::to_string(s.monitor_only) + "|" + std::to_string(s.priority.value_or(INT32_MIN)) +
+         "|" + s.on_error + "|" + std::to_string(s.budget.count()) + "|" + out.c_str();
 }
 
 }  // namespace
@@ -161,13 +170,18 @@ std::vector<std::string> ModuleHost::apply(const config::Config& cfg) {
   // What changed, for the log and the admin event.
   auto previous = snapshot();
   std::vector<std::string> changes;
-  std::set<std::string> before, after;
-  for (const auto& m : previous->modules) before.insert(m->name);
-  for (const auto& m : next->modules) after.insert(m->name);
-  for (const auto& name : after) {
-    changes.push_back(name + (before.count(name) ? ": reconfigured" : ": enabled"));
+  std::map<std::string, std::string> before, after;  // name → settings as written
+  for (const auto& m : previous->modules) before[m->name] = fingerprint(m->settings);
+  for (const auto& m : next->modules) after[m->name] = fingerprint(m->settings);
+  for (const auto& [name, settings] : after) {
+    auto it = before.find(name);
+    if (it == before.end()) {
+      changes.push_back(name + ": enabled");
+    } else if (it->second != settings) {
+      changes.push_back(name + ": reconfigured");
+    }
   }
-  for (const auto& name : before) {
+  for (const auto& [name, settings] : before) {
     if (!after.count(name)) changes.push_back(name + ": disabled");
   }
   std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(next)));
