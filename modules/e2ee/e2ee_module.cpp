@@ -4,29 +4,10 @@
 #include <utility>
 
 #include "detect.hpp"
+#include "parley/json.hpp"
 
 namespace parley::modules::e2ee {
 namespace {
-
-// A JSON string literal (quotes included) for the few values events carry.
-std::string jsonString(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 // The name an employee knows the scheme by, in the reason text.
 std::string_view displayName(Scheme scheme) {

@@ -2,33 +2,10 @@
 
 #include <string>
 
+#include "parley/json.hpp"
 #include "parley/stanza.hpp"
 
 namespace parley::modules::notice {
-namespace {
-
-// A JSON string literal (quotes included); the version comes from the configuration.
-std::string jsonString(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-}  // namespace
-
 xml::Element buildNotice(const Settings& settings, const Jid& to) {
   xml::Element message(std::string(ns::kClient), "message");
   message.setAttr("type", "headline");

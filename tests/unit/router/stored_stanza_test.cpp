@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "router/router.hpp"
 #include "parley/xml/serializer.hpp"
+#include "router/router.hpp"
 
 TEST_CASE("offline storage text parses back to the same stanza") {
   const std::string text =

@@ -3,8 +3,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "parse_support.hpp"
 #include "parley/xml/serializer.hpp"
+#include "parse_support.hpp"
 
 using namespace parley::xml;
 using namespace parley::xml::test;

@@ -2,9 +2,9 @@
 // Anyone on the server may read a vCard (it is the directory entry clients show); only the
 // owner may change it.
 
+#include "parley/xml/serializer.hpp"
 #include "router/stanza_errors.hpp"
 #include "xep/services.hpp"
-#include "parley/xml/serializer.hpp"
 
 namespace parley::xep {
 namespace {
