@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -27,7 +28,9 @@ ACCOUNTS = {
     "dave": "dave-Secret-4",
     "erin": "erin-Secret-5",
     "frank": "frank-Secret-6",
+    "ada": "ada-Secret-7",  # the server admin (server.admins): ad-hoc commands
 }
+ADMIN = "ada"
 
 SANITIZER_MARKERS = (
     "ERROR: AddressSanitizer",
@@ -205,6 +208,11 @@ def server(tmp_path_factory, request):
     limits_yaml = "\n".join(f"  {k}: {v}" for k, v in limits.items())
     ports_file = workdir / "ports"
     config = workdir / "parley.yaml"
+    # The admin socket lives next to the configuration unless that path is longer than a Unix
+    # socket address allows (a deep build directory); then it goes to a short private one.
+    admin_socket = workdir / "parleyd.sock"
+    if len(str(admin_socket)) > 100:
+        admin_socket = Path(tempfile.mkdtemp(prefix="parley-admin-")) / "parleyd.sock"
     config.write_text(
         f"""# written by tests/integration/conftest.py
 hosts: [{DOMAIN}]
@@ -229,6 +237,10 @@ limits:
 {limits_yaml}
 auth:
   scram_iterations: 4096
+server:
+  admins: [{ADMIN}@{DOMAIN}]
+admin:
+  socket: {admin_socket}
 log:
   level: debug
   target: stderr

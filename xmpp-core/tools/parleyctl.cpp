@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/admin_client.hpp"
 #include "auth/scram.hpp"
 #include "config/config.hpp"
 #include "events/event_codec.hpp"
@@ -42,7 +44,9 @@ constexpr size_t kSaltBytes = 16;
 constexpr const char* kUsage =
     R"(usage: parleyctl [--config FILE] COMMAND [ARGS]
 
-Administers a Parley server through its database; parleyd need not be running.
+Administers a Parley server through its database; parleyd need not be running, except for
+the module commands, which act on the running server through its admin socket (admin.socket;
+its file permissions decide who may use it). Every module change is a compliance event.
 
 Commands:
   user add JID [--password PW]     create an account (bare JID on one of the configured hosts)
@@ -52,6 +56,12 @@ Commands:
   user show JID                    show an account
   user disable JID                 refuse logins to an account
   user enable JID                  allow logins again
+  module list [--json]             the policy modules: running or not, and why
+  module show NAME [--json]        one module's state, settings and counters
+  module enable NAME               switch a module on now (kept across restarts)
+  module disable NAME              switch a module off now (kept across restarts)
+  module reload [NAME]             re-read the configuration file: all of it (like SIGHUP),
+                                   or only NAME's settings
   db migrate                       create or upgrade the database schema
   db status                        show the schema version and pending migrations
   config check FILE                validate a configuration file
@@ -589,12 +599,111 @@ int eventsCommand(const CommandLine& cl) {
   return kExitOk;
 }
 
+// ---- module: the running server, through its admin socket ----
+
+std::string moduleState(const boost::json::object& m) {
+  const bool running = m.at("running").as_bool();
+  std::string state = running ? "running" : "off";
+  if (running && m.contains("monitor_only") && m.at("monitor_only").as_bool()) {
+    state += " (monitor only)";
+  }
+  return state;
+}
+
+std::string moduleOrigin(const boost::json::object& m) {
+  std::string origin = "config: " + std::string(m.at("configured").as_string());
+  if (const auto* o = m.if_contains("override")) {
+    const auto& ov = o->as_object();
+    origin += "; " + std::string(ov.at("enabled").as_bool() ? "enabled" : "disabled") + " by " +
+              std::string(ov.at("by").as_string()) + " at " + std::string(ov.at("at").as_string());
+  }
+  return origin;
+}
+
+void printModule(const boost::json::object& m) {
+  auto field = [&](const char* label, const std::string& value) {
+    std::cout << label << std::string(12 - std::string(label).size(), ' ') << value << "\n";
+  };
+  field("module", std::string(m.at("name").as_string()));
+  field("state", moduleState(m));
+  field("origin", moduleOrigin(m));
+  if (m.contains("clause")) {
+    field("clause", std::string(m.at("clause").as_string()));
+    field("priority", std::to_string(m.at("priority").to_number<int64_t>()));
+    field("on_error", std::string(m.at("on_error").as_string()));
+    field("calls", std::to_string(m.at("calls").to_number<uint64_t>()));
+    field("failures", std::to_string(m.at("failures").to_number<uint64_t>()));
+    field("file", std::string(m.at("path").as_string()));
+  }
+}
+
+int moduleCommand(const CommandLine& cl) {
+  const auto& w = cl.words;
+  if (w.size() < 2) usageError("module: missing subcommand (list, show, enable, disable, reload)");
+  const std::string& sub = w[1];
+  boost::json::object request;
+  if (sub == "list") {
+    expectArgs(w, 0, 0, "module list");
+  } else if (sub == "show" || sub == "enable" || sub == "disable") {
+    expectArgs(w, 1, 1, "module " + sub + " NAME");
+    request["name"] = w[2];
+  } else if (sub == "reload") {
+    expectArgs(w, 0, 1, "module reload [NAME]");
+    if (w.size() > 2) request["name"] = w[2];
+  } else {
+    usageError("unknown command 'module " + sub + "'");
+  }
+  if (cl.json && sub != "list" && sub != "show")
+    usageError("--json only applies to module list and show");
+  request["command"] = "module." + sub;
+
+  Context ctx = loadContext(cl);
+  if (ctx.config.admin.socket.empty()) {
+    throw Exit{kExitUnavailable, "the admin socket is turned off (admin.socket is empty in " +
+                                     ctx.config.path + "); set it and restart parleyd"};
+  }
+  boost::json::object reply;
+  try {
+    reply = parley::admin::askServer(ctx.config.admin.socket, request);
+  } catch (const parley::admin::AdminUnreachable& e) {
+    throw Exit{kExitUnavailable, e.what()};
+  }
+  if (!reply.at("ok").as_bool()) failed(std::string(reply.at("error").as_string()));
+  if (sub == "list") {
+    const auto& modules = reply.at("modules").as_array();
+    if (cl.json) {
+      for (const auto& m : modules) std::cout << boost::json::serialize(m) << "\n";
+      return kExitOk;
+    }
+    for (const auto& v : modules) {
+      const auto& m = v.as_object();
+      std::string name(m.at("name").as_string());
+      std::string state = moduleState(m);
+      name.resize(std::max<size_t>(name.size(), 16), ' ');
+      state.resize(std::max<size_t>(state.size(), 24), ' ');
+      std::cout << name << state << moduleOrigin(m) << "\n";
+    }
+    if (modules.empty()) std::cerr << "no modules configured or installed\n";
+  } else if (sub == "show") {
+    const auto& m = reply.at("module").as_object();
+    if (cl.json) {
+      std::cout << boost::json::serialize(m) << "\n";
+    } else {
+      printModule(m);
+    }
+  } else {
+    std::cout << std::string(reply.at("message").as_string()) << "\n";
+  }
+  return kExitOk;
+}
+
 int run(int argc, char** argv) {
   CommandLine cl = parseCommandLine(argc, argv);
   if (cl.words.empty()) usageError("missing command");
   const std::string& command = cl.words[0];
   if (command == "help") throw Exit{kExitOk, "", true};
   if (command == "events") return eventsCommand(cl);
+  if (command == "module" && cl.filters.empty() && !cl.limit) return moduleCommand(cl);
   if (!cl.filters.empty()) usageError(cl.filters.front().first + " only applies to events search");
   if (cl.limit || cl.json) {
     usageError(std::string(cl.limit ? "--limit" : "--json") +

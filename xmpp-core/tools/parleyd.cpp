@@ -13,7 +13,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +20,9 @@
 #include <mutex>
 #include <thread>
 
+#include "admin/admin_socket.hpp"
+#include "admin/admin_worker.hpp"
+#include "admin/module_control.hpp"
 #include "config/config.hpp"
 #include "events/pipeline.hpp"
 #include "modules/module_host.hpp"
@@ -220,11 +222,36 @@ int main(int argc, char** argv) {
       *events, [&router](xml::Element stanza) { router.sendFromServer(std::move(stanza)); },
       PARLEY_DEFAULT_MODULE_DIR);
   ctx.setModules(&module_host);
+  // A reload prepares the certificate first, swaps the modules, then installs the rest.
+  admin::ModuleControl module_control(
+      module_host, *events, cfg,
+      [&tls, &ctx](std::shared_ptr<const config::Config> fresh) -> std::function<void()> {
+        auto fresh_tls = net::makeServerTlsContext(fresh->tls.certificate, fresh->tls.key);
+        return [&tls, &ctx, fresh, fresh_tls]() {
+          tls.set(fresh_tls);
+          ctx.setConfig(fresh);
+          applyLogging(*fresh);
+        };
+      });
   try {
-    for (const auto& change : module_host.apply(*cfg)) log::info("module ", change);
-  } catch (const config::ConfigError& e) {
+    for (const auto& change : module_control.start()) log::info("module ", change);
+  } catch (const std::exception& e) {
     std::cerr << "parleyd: " << e.what() << "\n";
     return kExitConfig;
+  }
+  admin::AdminWorker admin_worker;
+  ctx.setAdmin(&module_control, &admin_worker);
+  std::unique_ptr<admin::AdminSocket> admin_socket;
+  if (!cfg->admin.socket.empty()) {
+    admin_socket =
+        std::make_unique<admin::AdminSocket>(admin_worker.io(), cfg->admin.socket, module_control);
+    try {
+      admin_socket->start();
+    } catch (const std::exception& e) {
+      std::cerr << "parleyd: " << e.what() << "\n";
+      return kExitConfig;
+    }
+    log::info("admin socket at ", cfg->admin.socket);
   }
 
   try {
@@ -256,6 +283,7 @@ int main(int argc, char** argv) {
     log::info("signal ", sig, ": stopping");
     hup.cancel();
     prune_timer.cancel();
+    if (admin_socket) admin_socket->stop();
     for (auto& l : listeners) l->stop();
     for (auto& s : ctx.registry().all()) s->kick("system-shutdown", "The server is shutting down.");
     // Sessions flush their goodbyes and record last activity; then the loop ends.
@@ -266,35 +294,17 @@ int main(int argc, char** argv) {
     hup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
       log::info("SIGHUP: reloading ", path);
-      try {
-        auto fresh = std::make_shared<const config::Config>(config::loadConfig(path));
-        auto fresh_tls = net::makeServerTlsContext(fresh->tls.certificate, fresh->tls.key);
-        // Modules last before the swap: a module that refuses its configuration leaves the
-        // certificate and limits untouched too.
-        auto changes = module_host.apply(*fresh);
-        for (const auto& change : changes) {
-          log::info("module ", change);
-          // Every admin action is itself on the record: who (the operator who signalled
-          // the process; the kernel does not say which user), what, and the result.
-          ComplianceEvent event;
-          event.module = "core";
-          event.clause = "administration";
-          event.kind = "admin.module";
-          event.action = EventAction::Admin;
-          event.severity = Severity::Info;
-          event.actor = "SIGHUP";
-          event.target = change.substr(0, change.find(':'));
-          event.detail_json =
-              boost::json::serialize(boost::json::object{{"change", change}, {"config", path}});
-          events->emit(std::move(event));
+      // On the admin thread: reading files and loading modules must not stall an io thread.
+      asio::post(admin_worker.io(), [&]() {
+        try {
+          // The kernel does not say which user sent the signal.
+          auto changes = module_control.reload(admin::Actor{"SIGHUP", "signal"});
+          for (const auto& change : changes) log::info("module ", change);
+          log::info("reload done: new sessions use the new certificate and limits");
+        } catch (const std::exception& e) {
+          log::error("reload failed: ", e.what());
         }
-        tls.set(fresh_tls);
-        ctx.setConfig(fresh);
-        applyLogging(*fresh);
-        log::info("reload done: new sessions use the new certificate and limits");
-      } catch (const std::exception& e) {
-        log::error("reload failed, keeping the running configuration: ", e.what());
-      }
+      });
       wait_hup();
     });
   };
@@ -315,6 +325,8 @@ int main(int argc, char** argv) {
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io]() { io.run(); });
   io.run();
   for (auto& t : pool) t.join();
+  admin_socket.reset();  // its accept loop ends on the admin thread, which then finishes
+  admin_worker.stop();
   log::info("parleyd stopped");
   return 0;
 }

@@ -64,7 +64,7 @@ class Loader {
     cfg.path = file_;
     auto top = entries(root, "",
                        {"hosts", "listen", "tls", "database", "limits", "auth", "server", "log",
-                        "io_threads", "modules", "groups", "events"});
+                        "io_threads", "modules", "groups", "events", "admin"});
     const int root_line = lineOf(root, 1);
 
     const auto& hosts = require(top, "hosts", "hosts", root_line);
@@ -93,6 +93,7 @@ class Loader {
       if (auto* x = find(m, "spool_dir")) cfg.events.spool_dir = resolvePath(string(*x, false));
       if (auto* x = find(m, "node")) cfg.events.node = string(*x, false);
     }
+    readAdmin(find(top, "admin"), cfg);
     return cfg;
   }
 
@@ -107,6 +108,30 @@ class Loader {
 
   [[noreturn]] void fail(int line, const std::string& key, const std::string& message) const {
     throw ConfigError(file_, line, key, message);
+  }
+
+  void readAdmin(const Entry* admin, Config& cfg) {
+    cfg.admin.socket = resolvePath("parleyd.sock");
+    cfg.admin.overrides_file = resolvePath("module-overrides.json");
+    int line = 0;
+    std::string key = "admin.socket";
+    if (admin) {
+      auto m = entries(admin->value, admin->path, {"socket", "overrides_file"}, admin->line);
+      if (auto* x = find(m, "socket")) {
+        cfg.admin.socket = string(*x, true).empty() ? "" : resolvePath(string(*x, true));
+        line = x->line;
+      }
+      if (auto* x = find(m, "overrides_file")) {
+        cfg.admin.overrides_file = resolvePath(string(*x, false));
+      }
+    }
+    // sockaddr_un holds 108 bytes including the terminating NUL.
+    if (cfg.admin.socket.size() > 107) {
+      fail(line, key,
+           "the admin socket path " + cfg.admin.socket + " is " +
+               std::to_string(cfg.admin.socket.size()) +
+               " bytes long; Unix sockets allow 107. Set admin.socket to a shorter path.");
+    }
   }
 
   static int lineOf(const YAML::Node& node, int fallback) {

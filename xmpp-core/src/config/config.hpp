@@ -109,6 +109,15 @@ struct Config {
     std::string spool_dir;  // default: spool/ next to the configuration file
     std::string node;       // this server's name in events; default: the host name
   } events;
+  struct {
+    // The local control socket of parleyctl module ...: whoever may open it is an admin, so
+    // its permissions (0660, the directory's owner and group) are the authentication. Empty
+    // turns it off.
+    std::string socket;  // default: parleyd.sock next to the configuration file
+    // Modules enabled or disabled at run time (parleyctl, ad-hoc commands), kept across
+    // restarts and applied over modules: until changed back.
+    std::string overrides_file;  // default: module-overrides.json next to the configuration
+  } admin;
   // Named groups of bare JIDs (e.g. legal, sales), which modules consult for exceptions.
   std::map<std::string, std::vector<std::string>> groups;
 };

@@ -116,22 +116,22 @@ std::vector<std::string> ModuleHost::apply(const config::Config& cfg) {
   for (const auto& [group, members] : cfg.groups) {
     (*groups)[group].insert(members.begin(), members.end());
   }
-  const std::string dir = cfg.modules.dir.empty() ? default_dir_ : cfg.modules.dir;
+  const std::string dir = moduleDir(cfg);
   auto next = std::make_shared<Snapshot>();
   for (const auto& settings : cfg.modules.list) {
     if (!settings.enabled) continue;
     const std::string key = "modules." + settings.name;
     const std::string path = dir + "/" + settings.name + ".so";
     std::shared_ptr<ModuleLibrary> library;
-    if (auto it = libraries_.find(path); it != libraries_.end()) {
-      library = it->second;
-    } else {
+    if (auto it = libraries_.find(path); it != libraries_.end()) library = it->second.lock();
+    if (!library) {
       try {
         library = ModuleLibrary::open(path, settings.name);
       } catch (const ModuleLoadError& e) {
-        throw config::ConfigError(cfg.path, settings.line, key, e.what());
+        std::string where = settings.line > 0 ? "" : " (enabled at run time; not in the file)";
+        throw config::ConfigError(cfg.path, settings.line, key, e.what() + where);
       }
-      libraries_.emplace(path, library);
+      libraries_[path] = library;
     }
     auto active = std::make_shared<ActiveModule>(library, settings, events_, send_, groups);
     active->instance.reset(library->descriptor().create());

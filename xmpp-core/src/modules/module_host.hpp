@@ -59,6 +59,11 @@ class ModuleHost {
   };
   std::vector<Info> active() const;
 
+  // Where `config` says <name>.so files are.
+  std::string moduleDir(const config::Config& config) const {
+    return config.modules.dir.empty() ? default_dir_ : config.modules.dir;
+  }
+
  private:
   struct Snapshot;
   std::shared_ptr<const Snapshot> snapshot() const;
@@ -66,8 +71,10 @@ class ModuleHost {
   EventSink& events_;
   SendFn send_;
   std::string default_dir_;
-  std::shared_ptr<const Snapshot> snapshot_;                         // std::atomic_load/store
-  std::map<std::string, std::shared_ptr<ModuleLibrary>> libraries_;  // opened once, by path
+  std::shared_ptr<const Snapshot> snapshot_;  // std::atomic_load/store
+  // Open libraries by path. Weak: a library whose last instance is gone (module disabled, and
+  // the last in-flight call finished) is closed, so enabling it again loads the file anew.
+  std::map<std::string, std::weak_ptr<ModuleLibrary>> libraries_;
 };
 
 }  // namespace parley::modules

@@ -44,6 +44,23 @@ struct IqService {
   bool for_accounts = true;  // answers iqs addressed to an account's bare JID (or no 'to')
 };
 
+// A node of the server's disco tree (XEP-0030 §3.2), e.g. the ad-hoc command list: what
+// disco#info and disco#items with node='...' addressed to the server answer.
+struct DiscoIdentity {
+  std::string category, type, name;
+};
+struct DiscoItem {
+  std::string jid, node, name;
+};
+struct DiscoNode {
+  std::vector<DiscoIdentity> identities;
+  std::vector<std::string> features;
+  // Items for this requester (e.g. only the commands it may run); none when unset.
+  std::function<std::vector<DiscoItem>(const IqRequest&)> items;
+  // Whether the requester may see the node at all; item-not-found otherwise. Always when unset.
+  std::function<bool(const IqRequest&)> visible;
+};
+
 class Router {
  public:
   explicit Router(ServerContext& ctx);
@@ -53,6 +70,13 @@ class Router {
   // Features the server advertises in disco#info (kept with the services that provide them).
   void addServerFeature(std::string feature) { server_features_.push_back(std::move(feature)); }
   const std::vector<std::string>& serverFeatures() const { return server_features_; }
+  void addDiscoNode(std::string node, DiscoNode info) {
+    disco_nodes_[std::move(node)] = std::move(info);
+  }
+  const DiscoNode* discoNode(std::string_view node) const {
+    auto it = disco_nodes_.find(node);
+    return it == disco_nodes_.end() ? nullptr : &it->second;
+  }
 
   // A stanza from a bound client session, 'from' already stamped by the session.
   Task<void> fromClient(Stanza stanza, SessionPtr session);
@@ -114,6 +138,7 @@ class Router {
   ServerContext& ctx_;
   std::map<std::string, IqService, std::less<>> iq_services_;
   std::vector<std::string> server_features_;
+  std::map<std::string, DiscoNode, std::less<>> disco_nodes_;
 };
 
 // A result iq answering `request` (same id, from/to swapped), optionally with a payload.

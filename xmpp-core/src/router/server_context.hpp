@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "admin/admin_worker.hpp"
+#include "admin/module_control.hpp"
 #include "auth/auth_throttle.hpp"
 #include "config/config.hpp"
 #include "modules/module_host.hpp"
@@ -36,6 +38,14 @@ class ServerContext {
   // The policy modules (set once at start-up, before any listener).
   const modules::ModuleHost& modules() const { return *modules_; }
   void setModules(modules::ModuleHost* host) { modules_ = host; }
+  // Admin actions (the XEP-0050 commands): run on the admin thread (set once at start-up; null
+  // in tests that build no admin side, and then the commands answer service-unavailable).
+  admin::ModuleControl* moduleControl() { return module_control_; }
+  admin::AdminWorker* adminWorker() { return admin_worker_; }
+  void setAdmin(admin::ModuleControl* control, admin::AdminWorker* worker) {
+    module_control_ = control;
+    admin_worker_ = worker;
+  }
   auth::AuthThrottle& throttle() { return throttle_; }
   Router& router() { return *router_; }
   void setRouter(Router* router) { router_ = router; }
@@ -59,6 +69,8 @@ class ServerContext {
   // About 200 bytes per entry: 50,000 recent accounts cost some 10 MB.
   LoginCache login_cache_{50000};
   modules::ModuleHost* modules_ = nullptr;
+  admin::ModuleControl* module_control_ = nullptr;
+  admin::AdminWorker* admin_worker_ = nullptr;
   auth::AuthThrottle throttle_;
   Router* router_ = nullptr;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

@@ -14,15 +14,41 @@ using router::Task;
 constexpr std::string_view kInfoNs = "http://jabber.org/protocol/disco#info";
 constexpr std::string_view kItemsNs = "http://jabber.org/protocol/disco#items";
 
+// A node the requester may see, or null.
+const router::DiscoNode* findNode(const IqRequest& req, const std::string& node) {
+  const router::DiscoNode* known = req.router.discoNode(node);
+  if (known && known->visible && !known->visible(req)) return nullptr;
+  return known;
+}
+
+xml::Element nodeInfo(const IqRequest& req, const std::string& node) {
+  const router::DiscoNode* known = req.to_server ? findNode(req, node) : nullptr;
+  if (!known) {
+    return router::makeStanzaError(req.stanza.element, "item-not-found",
+                                   "This entity has no node '" + node + "'.");
+  }
+  xml::Element reply = router::makeResult(req.stanza);
+  auto& query = reply.addChild(std::string(kInfoNs), "query");
+  query.setAttr("node", node);
+  for (const auto& id : known->identities) {
+    auto& e = query.addChild(std::string(kInfoNs), "identity");
+    e.setAttr("category", id.category);
+    e.setAttr("type", id.type);
+    if (!id.name.empty()) e.setAttr("name", id.name);
+  }
+  for (const auto& f : known->features) {
+    query.addChild(std::string(kInfoNs), "feature").setAttr("var", f);
+  }
+  return reply;
+}
+
 Task<xml::Element> handleInfo(IqRequest& req) {
   if (req.stanza.type() != "get") {
     co_return router::makeStanzaError(req.stanza.element, "bad-request",
                                       "disco#info is only queried with type='get'.");
   }
-  if (!req.payload.attrOr("node").empty()) {
-    co_return router::makeStanzaError(req.stanza.element, "item-not-found",
-                                      "This entity has no such node.");
-  }
+  const std::string node(req.payload.attrOr("node"));
+  if (!node.empty()) co_return nodeInfo(req, node);
   xml::Element reply = router::makeResult(req.stanza);
   auto& query = reply.addChild(std::string(kInfoNs), "query");
   auto& identity = query.addChild(std::string(kInfoNs), "identity");
@@ -51,9 +77,26 @@ Task<xml::Element> handleItems(IqRequest& req) {
     co_return router::makeStanzaError(req.stanza.element, "bad-request",
                                       "disco#items is only queried with type='get'.");
   }
+  const std::string node(req.payload.attrOr("node"));
+  const router::DiscoNode* known = req.to_server ? findNode(req, node) : nullptr;
+  if (!node.empty() && !known) {
+    co_return router::makeStanzaError(req.stanza.element, "item-not-found",
+                                      "This entity has no node '" + node + "'.");
+  }
   xml::Element reply = router::makeResult(req.stanza);
-  // No components or nodes yet (MUC and PEP arrive with issue 4): an empty list is the truth.
-  reply.addChild(std::string(kItemsNs), "query");
+  // No components yet (MUC and PEP arrive with issue 4): the nodes' items are all there is.
+  auto& query = reply.addChild(std::string(kItemsNs), "query");
+  if (known) {
+    query.setAttr("node", node);
+    if (known->items) {
+      for (const auto& item : known->items(req)) {
+        auto& e = query.addChild(std::string(kItemsNs), "item");
+        e.setAttr("jid", item.jid);
+        if (!item.node.empty()) e.setAttr("node", item.node);
+        if (!item.name.empty()) e.setAttr("name", item.name);
+      }
+    }
+  }
   co_return reply;
 }
 

@@ -13,6 +13,7 @@ void registerCoreServices(router::Router& router) {
   registerLastActivity(router);
   registerVcard(router);
   registerLegacySession(router);
+  registerAdhoc(router);
   // Features provided by the router itself rather than an iq service.
   router.addServerFeature("msgoffline");  // XEP-0160
 }

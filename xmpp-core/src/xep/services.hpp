@@ -13,6 +13,7 @@ void registerTime(router::Router& router);           // XEP-0202
 void registerLastActivity(router::Router& router);   // XEP-0012
 void registerVcard(router::Router& router);          // XEP-0054
 void registerLegacySession(router::Router& router);  // RFC 3921 session, for older clients
+void registerAdhoc(router::Router& router);          // XEP-0050 commands for server.admins
 
 // Everything above, plus the roster.
 void registerCoreServices(router::Router& router);

@@ -1,0 +1,63 @@
+#include "xep/data_form.hpp"
+
+namespace parley::xep {
+
+namespace {
+
+const std::string kNs(kDataFormsNs);
+
+void addField(xml::Element& parent, const FormField& f) {
+  auto& field = parent.addChild(kNs, "field");
+  if (!f.var.empty()) field.setAttr("var", f.var);
+  if (!f.type.empty()) field.setAttr("type", f.type);
+  if (!f.label.empty()) field.setAttr("label", f.label);
+  if (f.required) field.addChild(kNs, "required");
+  for (const auto& v : f.values) field.addChild(kNs, "value").addText(v);
+  for (const auto& o : f.options) {
+    auto& option = field.addChild(kNs, "option");
+    if (!o.label.empty()) option.setAttr("label", o.label);
+    option.addChild(kNs, "value").addText(o.value);
+  }
+}
+
+}  // namespace
+
+xml::Element makeForm(std::string_view type, std::string_view title, std::string_view instructions,
+                      const std::vector<FormField>& fields) {
+  xml::Element x(kNs, "x");
+  x.setAttr("type", std::string(type));
+  if (!title.empty()) x.addChild(kNs, "title").addText(title);
+  if (!instructions.empty()) x.addChild(kNs, "instructions").addText(instructions);
+  for (const auto& f : fields) addField(x, f);
+  return x;
+}
+
+xml::Element makeTable(std::string_view title,
+                       const std::vector<std::pair<std::string, std::string>>& columns,
+                       const std::vector<std::vector<std::string>>& rows) {
+  xml::Element x(kNs, "x");
+  x.setAttr("type", "result");
+  if (!title.empty()) x.addChild(kNs, "title").addText(title);
+  auto& reported = x.addChild(kNs, "reported");
+  for (const auto& [var, label] : columns) addField(reported, {var, "text-single", label});
+  for (const auto& row : rows) {
+    auto& item = x.addChild(kNs, "item");
+    for (size_t i = 0; i < columns.size() && i < row.size(); ++i) {
+      auto& field = item.addChild(kNs, "field");
+      field.setAttr("var", columns[i].first);
+      field.addChild(kNs, "value").addText(row[i]);
+    }
+  }
+  return x;
+}
+
+std::map<std::string, std::vector<std::string>> submittedValues(const xml::Element& form) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto* field : form.childrenNamed("field", kDataFormsNs)) {
+    auto& values = out[std::string(field->attrOr("var"))];
+    for (const auto* v : field->childrenNamed("value", kDataFormsNs)) values.push_back(v->text());
+  }
+  return out;
+}
+
+}  // namespace parley::xep
