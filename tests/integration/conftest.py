@@ -54,6 +54,44 @@ def _conninfo_with_db(conninfo, dbname):
     return " ".join(parts)
 
 
+DEPLOY_PG = Path(__file__).resolve().parents[2] / "deploy" / "pg"
+LSAN_SUPPRESSIONS = Path(__file__).resolve().parents[1] / "lsan.supp"
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of one test module's own (deploy/pg), for tests that crash it."""
+
+    def __init__(self):
+        # Short, under /tmp: the socket path (DIR/.s.PGSQL.PORT) must fit a Unix address.
+        self.dir = Path(tempfile.mkdtemp(prefix="parley-pg-"))
+        self.port = _free_port()
+        self.conninfo = f"host={self.dir} port={self.port} user=postgres dbname=postgres"
+        self.start()
+
+    def _run(self, *args):
+        res = subprocess.run([str(DEPLOY_PG), *args], capture_output=True, text=True, timeout=120)
+        if res.returncode != 0:
+            pytest.fail(f"deploy/pg {args[0]} failed: {res.stderr.strip()}", pytrace=False)
+
+    def start(self):
+        self._run("start", str(self.dir), str(self.port))
+
+    def crash(self):
+        """pg_ctl stop -m immediate: connections drop mid-transaction, no checkpoint."""
+        self._run("crash", str(self.dir))
+
+    def destroy(self):
+        subprocess.run([str(DEPLOY_PG), "stop", str(self.dir)], capture_output=True, timeout=120)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def _psql(conninfo, sql):
     res = subprocess.run(
         ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql],
@@ -138,6 +176,18 @@ class Server(ServerInfo):
         self.tls_port = ports["c2s_direct_tls"]
 
 
+    def kill(self):
+        """SIGKILL: no shutdown, no drain; whatever was only in memory is gone."""
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+
+    def start(self):
+        """Starts parleyd again after kill(); the ports change."""
+        self.proc, ports = self.spawn()
+        self.c2s_port = ports["c2s"]
+        self.tls_port = ports["c2s_direct_tls"]
+
+
 def _read_ports(path: Path):
     try:
         text = path.read_text()
@@ -156,9 +206,13 @@ def _read_ports(path: Path):
 def _spawn(parleyd, config, workdir, ports_file, log_path):
     """Starts parleyd (appending to its log) and waits for the ports it bound."""
     ports_file.unlink(missing_ok=True)
+    env = dict(os.environ)
+    # deploy/test sets this; a direct ctest run gets the same third-party leak suppressions.
+    env.setdefault("LSAN_OPTIONS", f"suppressions={LSAN_SUPPRESSIONS}:print_suppressions=0")
     with open(log_path, "ab") as log_file:
         proc = subprocess.Popen(
             [parleyd, "--config", str(config)],
+            env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -182,11 +236,17 @@ def _spawn(parleyd, config, workdir, ports_file, log_path):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, request):
-    conninfo = _require_env(
-        "PARLEY_TEST_PG_CONNINFO",
-        "the integration tests need a PostgreSQL; run them through deploy/test, which starts "
-        "a private one and sets PARLEY_TEST_PG_CONNINFO",
-    )
+    # A module that crashes PostgreSQL (PRIVATE_POSTGRES = True) gets a cluster of its own, so
+    # the other test files running in parallel keep theirs.
+    private_pg = PrivatePostgres() if getattr(request.module, "PRIVATE_POSTGRES", False) else None
+    if private_pg:
+        conninfo = private_pg.conninfo
+    else:
+        conninfo = _require_env(
+            "PARLEY_TEST_PG_CONNINFO",
+            "the integration tests need a PostgreSQL; run them through deploy/test, which "
+            "starts a private one and sets PARLEY_TEST_PG_CONNINFO",
+        )
     parleyd = _require_env("PARLEYD", "run through ctest (deploy/test); it names the binary")
     parleyctl = _require_env("PARLEYCTL", "run through ctest (deploy/test); it names the binary")
     for b in (parleyd, parleyctl):
@@ -256,6 +316,7 @@ io_threads: 2
     proc, ports = _spawn(parleyd, config, workdir, ports_file, log_path)
     srv = Server(proc, workdir, log_path, config, ports, parleyctl)
     srv.spawn = lambda: _spawn(parleyd, config, workdir, ports_file, log_path)
+    srv.postgres = private_pg
     yield srv
 
     # Teardown: graceful stop, then judge how it went.
@@ -279,10 +340,13 @@ io_threads: 2
         if marker in log:
             problems.append(f"sanitizer report in the parleyd log ({marker!r})")
             break
-    try:
-        _psql(conninfo, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-    except BaseException:  # pytest.fail raises; a leftover database is not a test failure
-        pass
+    if private_pg:
+        private_pg.destroy()
+    else:
+        try:
+            _psql(conninfo, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        except BaseException:  # pytest.fail raises; a leftover database is not a test failure
+            pass
     if problems:
         pytest.fail(
             "; ".join(problems) + f"\n--- parleyd log ({log_path}) ---\n" + _log_tail(log_path, 120),

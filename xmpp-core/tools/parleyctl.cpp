@@ -67,6 +67,7 @@ Commands:
   config check FILE                validate a configuration file
   events tail [--limit N] [--json]
                                    the newest compliance events (default 50), oldest first
+  events status [--json]           the running server's event pipeline: queue, spool, rows
   events search [--module M] [--actor JID] [--action A] [--since TIME] [--until TIME]
                 [--limit N] [--json]
                                    the newest events matching every filter given
@@ -548,10 +549,47 @@ std::string eventLine(const parley::ComplianceEvent& e) {
          printable(e.target) + "  " + printable(e.kind) + "  " + printable(e.stanza_id);
 }
 
+// Sends one request to the running parleyd through its admin socket; a refusal exits 1.
+boost::json::object askRunningServer(const Context& ctx, const boost::json::object& request) {
+  if (ctx.config.admin.socket.empty()) {
+    throw Exit{kExitUnavailable, "the admin socket is turned off (admin.socket is empty in " +
+                                     ctx.config.path + "); set it and restart parleyd"};
+  }
+  boost::json::object reply;
+  try {
+    reply = parley::admin::askServer(ctx.config.admin.socket, request);
+  } catch (const parley::admin::AdminUnreachable& e) {
+    throw Exit{kExitUnavailable, e.what()};
+  }
+  if (!reply.at("ok").as_bool()) failed(std::string(reply.at("error").as_string()));
+  return reply;
+}
+
+int eventStatusCommand(const CommandLine& cl) {
+  expectArgs(cl.words, 0, 0, "events status");
+  if (!cl.filters.empty() || cl.limit || cl.password) {
+    usageError("events status takes no options but --json and --config");
+  }
+  Context ctx = loadContext(cl);
+  auto reply = askRunningServer(ctx, {{"command", "events.status"}});
+  const auto& status = reply.at("events").as_object();
+  if (cl.json) {
+    std::cout << boost::json::serialize(status) << "\n";
+    return kExitOk;
+  }
+  for (const auto& [key, value] : status) {
+    std::string label(key);
+    label.resize(std::max<size_t>(label.size() + 2, 24), ' ');
+    std::cout << label << boost::json::serialize(value) << "\n";
+  }
+  return kExitOk;
+}
+
 int eventsCommand(const CommandLine& cl) {
   const auto& w = cl.words;
-  if (w.size() < 2) usageError("events: missing subcommand (tail or search)");
+  if (w.size() < 2) usageError("events: missing subcommand (tail, search or status)");
   const std::string& sub = w[1];
+  if (sub == "status") return eventStatusCommand(cl);
   if (sub != "tail" && sub != "search") usageError("unknown command 'events " + sub + "'");
   expectArgs(w, 0, 0, "events " + sub);
   if (cl.password) usageError("--password only applies to user add and user passwd");
@@ -658,17 +696,7 @@ int moduleCommand(const CommandLine& cl) {
   request["command"] = "module." + sub;
 
   Context ctx = loadContext(cl);
-  if (ctx.config.admin.socket.empty()) {
-    throw Exit{kExitUnavailable, "the admin socket is turned off (admin.socket is empty in " +
-                                     ctx.config.path + "); set it and restart parleyd"};
-  }
-  boost::json::object reply;
-  try {
-    reply = parley::admin::askServer(ctx.config.admin.socket, request);
-  } catch (const parley::admin::AdminUnreachable& e) {
-    throw Exit{kExitUnavailable, e.what()};
-  }
-  if (!reply.at("ok").as_bool()) failed(std::string(reply.at("error").as_string()));
+  boost::json::object reply = askRunningServer(ctx, request);
   if (sub == "list") {
     const auto& modules = reply.at("modules").as_array();
     if (cl.json) {

@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -243,8 +244,21 @@ int main(int argc, char** argv) {
   ctx.setAdmin(&module_control, &admin_worker);
   std::unique_ptr<admin::AdminSocket> admin_socket;
   if (!cfg->admin.socket.empty()) {
-    admin_socket =
-        std::make_unique<admin::AdminSocket>(admin_worker.io(), cfg->admin.socket, module_control);
+    auto event_status = [&events]() {
+      const auto m = events->metrics();
+      return boost::json::object{{"database_connected", m.database_connected},
+                                 {"queue_depth", m.queue_depth},
+                                 {"spool_bytes", m.spool_bytes},
+                                 {"rows_written", m.rows_written},
+                                 {"spooled", m.spooled},
+                                 {"replayed", m.replayed},
+                                 {"discarded", m.discarded},
+                                 {"rejected", m.rejected},
+                                 {"last_batch_latency_us", m.last_batch_latency.count()}};
+    };
+    admin_socket = std::make_unique<admin::AdminSocket>(
+        admin_worker.io(), cfg->admin.socket,
+        admin::AdminServices{module_control, std::move(event_status)});
     try {
       admin_socket->start();
     } catch (const std::exception& e) {

@@ -19,8 +19,9 @@ std::string argument(const boost::json::object& request, const char* key) {
   return std::string(value->as_string());
 }
 
-boost::json::object answer(ModuleControl& control, const boost::json::object& request,
+boost::json::object answer(const AdminServices& services, const boost::json::object& request,
                            const Actor& actor) {
+  ModuleControl& control = services.modules;
   const std::string command = argument(request, "command");
   const std::string name = argument(request, "name");
   auto needName = [&]() {
@@ -47,9 +48,14 @@ boost::json::object answer(ModuleControl& control, const boost::json::object& re
     for (const auto& change : changes) message += "\n" + change;
     return success(message);
   }
+  if (command == "events.status") {
+    if (!services.event_status) throw ActionError("this server has no event pipeline");
+    return {{"ok", true}, {"events", services.event_status()}};
+  }
   if (command.empty()) throw ActionError("the request names no \"command\"");
   throw ActionError("unknown command '" + command +
-                    "' (module.list, module.show, module.enable, module.disable, module.reload)");
+                    "' (module.list, module.show, module.enable, module.disable, module.reload, "
+                    "events.status)");
 }
 
 }  // namespace
@@ -75,7 +81,8 @@ boost::json::object statusJson(const ModuleStatus& status) {
   return out;
 }
 
-std::string handleAdminRequest(ModuleControl& control, std::string_view line, const Actor& actor) {
+std::string handleAdminRequest(const AdminServices& services, std::string_view line,
+                               const Actor& actor) {
   boost::json::object reply;
   boost::system::error_code ec;
   boost::json::value request = boost::json::parse(line, ec);
@@ -84,7 +91,7 @@ std::string handleAdminRequest(ModuleControl& control, std::string_view line, co
                     (ec ? ec.message() : std::string("wrong type")) + ")");
   } else {
     try {
-      reply = answer(control, request.as_object(), actor);
+      reply = answer(services, request.as_object(), actor);
     } catch (const ActionError& e) {
       reply = failure(e.what());
     } catch (const std::exception& e) {

@@ -11,8 +11,10 @@
 //   ← {"ok": false, "error": "no module named nope is configured or installed ..."}
 //
 // Commands: module.list, module.show NAME, module.enable NAME, module.disable NAME,
-// module.reload [NAME] (without a name: the whole configuration file, like SIGHUP).
+// module.reload [NAME] (without a name: the whole configuration file, like SIGHUP),
+// events.status (the compliance event pipeline's metrics).
 #include <boost/json.hpp>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -20,8 +22,15 @@
 
 namespace parley::admin {
 
+// What the admin socket can reach in the running server.
+struct AdminServices {
+  ModuleControl& modules;
+  std::function<boost::json::object()> event_status;  // the event pipeline's metrics
+};
+
 // Answers one request line (without its newline). Never throws: every problem is a reply.
-std::string handleAdminRequest(ModuleControl& control, std::string_view line, const Actor& actor);
+std::string handleAdminRequest(const AdminServices& services, std::string_view line,
+                               const Actor& actor);
 
 // A module's status as the protocol (and parleyctl --json) shows it.
 boost::json::object statusJson(const ModuleStatus& status);

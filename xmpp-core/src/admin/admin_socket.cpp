@@ -45,7 +45,7 @@ std::string describePeer(int fd) {
          std::to_string(cred.uid) + ", pid " + std::to_string(cred.pid) + ")";
 }
 
-asio::awaitable<void> serve(local::socket socket, ModuleControl& control) {
+asio::awaitable<void> serve(local::socket socket, const AdminServices& services) {
   Actor actor{describePeer(socket.native_handle()), "parleyctl"};
   asio::steady_timer deadline(socket.get_executor());
   deadline.expires_after(kRequestTimeout);
@@ -59,7 +59,8 @@ asio::awaitable<void> serve(local::socket socket, ModuleControl& control) {
     std::string line;
     auto buffer = asio::dynamic_buffer(line, kMaxRequestBytes);
     size_t n = co_await asio::async_read_until(socket, buffer, '\n', asio::use_awaitable);
-    std::string reply = handleAdminRequest(control, std::string_view(line).substr(0, n - 1), actor);
+    std::string reply =
+        handleAdminRequest(services, std::string_view(line).substr(0, n - 1), actor);
     reply += "\n";
     co_await asio::async_write(socket, asio::buffer(reply), asio::use_awaitable);
   } catch (const boost::system::system_error& e) {
@@ -75,8 +76,8 @@ asio::awaitable<void> serve(local::socket socket, ModuleControl& control) {
 
 }  // namespace
 
-AdminSocket::AdminSocket(asio::io_context& admin_io, std::string path, ModuleControl& control)
-    : path_(std::move(path)), control_(control), io_(admin_io) {}
+AdminSocket::AdminSocket(asio::io_context& admin_io, std::string path, AdminServices services)
+    : path_(std::move(path)), services_(std::move(services)), io_(admin_io) {}
 
 AdminSocket::~AdminSocket() {
   stop();
@@ -114,7 +115,7 @@ void AdminSocket::start() {
   if (ec) throw std::runtime_error("admin.socket: cannot listen on " + path_ + ": " + ec.message());
   asio::co_spawn(
       io_,
-      [acceptor = acceptor_, &control = control_]() -> asio::awaitable<void> {
+      [acceptor = acceptor_, &services = services_]() -> asio::awaitable<void> {
         for (;;) {
           boost::system::error_code accept_ec;
           local::socket socket =
@@ -126,7 +127,7 @@ void AdminSocket::start() {
           }
           // Connections are served side by side (a silent one cannot hold up the next); the
           // actions themselves still run one at a time on this single thread.
-          asio::co_spawn(acceptor->get_executor(), serve(std::move(socket), control),
+          asio::co_spawn(acceptor->get_executor(), serve(std::move(socket), services),
                          asio::detached);
         }
       },

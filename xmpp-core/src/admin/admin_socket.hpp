@@ -9,13 +9,13 @@
 #include <memory>
 #include <string>
 
-#include "admin/module_control.hpp"
+#include "admin/admin_protocol.hpp"
 
 namespace parley::admin {
 
 class AdminSocket {
  public:
-  AdminSocket(boost::asio::io_context& admin_io, std::string path, ModuleControl& control);
+  AdminSocket(boost::asio::io_context& admin_io, std::string path, AdminServices services);
   ~AdminSocket();  // closes and removes the socket file
 
   // Binds and starts accepting. Throws std::runtime_error saying what to do when the path is
@@ -27,7 +27,7 @@ class AdminSocket {
 
  private:
   std::string path_;
-  ModuleControl& control_;
+  AdminServices services_;
   boost::asio::io_context& io_;
   std::shared_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
   bool bound_ = false;

@@ -692,7 +692,16 @@ awaitable<bool> C2sSession::onAuth(const xml::Element& auth) {
     auto job = [account, hash](pqxx::connection& c) {
       return storage::loadLogin(c, account, hash);
     };
-    login = co_await ctx_.db().run(std::move(job));
+    std::string db_error;
+    try {
+      login = co_await ctx_.db().run(std::move(job));
+    } catch (const std::exception& e) {
+      db_error = e.what();
+    }
+    if (!db_error.empty()) {
+      scram_.reset();
+      co_return co_await accountsUnavailable(account, db_error);
+    }
     if (login) ctx_.loginCache().insert(account, hash, *login, generation);
   }
   auth::ScramCredentials creds;
@@ -769,7 +778,14 @@ awaitable<bool> C2sSession::saslPlain(const std::string& message) {
       return Outcome::Wrong;
     return login->disabled ? Outcome::Disabled : Outcome::Ok;
   };
-  Outcome outcome = co_await ctx_.db().run(std::move(job));
+  Outcome outcome = Outcome::Wrong;
+  std::string db_error;
+  try {
+    outcome = co_await ctx_.db().run(std::move(job));
+  } catch (const std::exception& e) {
+    db_error = e.what();
+  }
+  if (!db_error.empty()) co_return co_await accountsUnavailable(account, db_error);
   sasl_account_ = account;
   if (outcome == Outcome::Wrong) co_return co_await saslFailure("not-authorized", "", account);
   if (outcome == Outcome::Disabled) {
@@ -778,6 +794,16 @@ awaitable<bool> C2sSession::saslPlain(const std::string& message) {
     co_return true;
   }
   co_return co_await saslSuccess("");
+}
+
+awaitable<bool> C2sSession::accountsUnavailable(const std::string& account,
+                                                const std::string& why) {
+  // Not the user's fault and not a guess: no throttling, and the client may simply retry.
+  log::warn("c2s ", peer_ip_, ": cannot check the credentials of '", account, "': ", why);
+  co_await send(saslFailureElement("temporary-auth-failure",
+                                   "The account database is unreachable right now; please try "
+                                   "again in a minute."));
+  co_return true;
 }
 
 awaitable<bool> C2sSession::saslFailure(const std::string& condition, const std::string& text,

@@ -83,6 +83,10 @@ class C2sSession final : public router::ClientSession,
   boost::asio::awaitable<void> onStanza(xml::Element element);
 
   boost::asio::awaitable<bool> saslPlain(const std::string& message);
+  // The credentials could not be looked up (PostgreSQL unreachable or overloaded): a
+  // temporary-auth-failure the client may retry, rather than a dropped connection.
+  boost::asio::awaitable<bool> accountsUnavailable(const std::string& account,
+                                                   const std::string& why);
   boost::asio::awaitable<bool> saslFailure(const std::string& condition, const std::string& text,
                                            const std::string& account);
   boost::asio::awaitable<bool> saslSuccess(const std::string& additional);
