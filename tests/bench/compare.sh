@@ -2,7 +2,7 @@
 # Measures Parley, Debian's Prosody 0.12 and ejabberd 23.01 with the same load generator run
 # (tests/bench/parley-loadgen: sessions, login and msg phases) and prints a Markdown table.
 #
-#   tests/bench/compare.sh [--servers parley,prosody,ejabberd] [--tls none,starttls]
+#   tests/bench/compare.sh [--servers parley,parley+modules,prosody,ejabberd] [--tls none,starttls]
 #                          [--sessions N] [--duration S] [--login-clients C] [--rate R]
 #                          [--pairs P] [--quick] [--keep] [-- EXTRA LOADGEN ARGS]
 #
@@ -12,6 +12,9 @@
 # registration (loopback only), Parley through `parleyctl user add`. Server CPU and RSS come
 # from /proc of the server process. Progress goes to stderr, the table to stdout; the raw
 # logs and JSON lines stay in the work directory with --keep.
+#
+# parley+modules is Parley with the policy modules file_transfer, e2ee and notice enabled; with
+# both parley and parley+modules in one run the table is followed by their throughput ratio.
 #
 # Environment: BUILD_DIR (default build-bench) holds parley-loadgen, parleyd and parleyctl.
 set -euo pipefail
@@ -335,6 +338,17 @@ log:
   level: warn
   target: stderr
 EOF
+  if [[ $server == parley+modules ]]; then
+    cat >>"$dir/parley.yaml" <<EOF
+modules:
+  file_transfer:
+    enabled: true
+  e2ee:
+    enabled: true
+  notice:
+    enabled: true
+EOF
+  fi
   if [[ -x $PARLEYCTL ]]; then
     "$PARLEYCTL" --config "$dir/parley.yaml" db migrate >"$dir/migrate.log" 2>&1 || {
       echo "parleyctl db migrate failed: $(tail -3 "$dir/migrate.log" | tr '\n' ' ')"
@@ -417,7 +431,7 @@ run_loadgen() {
 start_server() {
   local server=$1 errfile=$WORK/$server-start.err
   SERVER_PID=
-  if ! "${server}_start" >"$errfile" 2>&1; then
+  if ! "${server%%+*}_start" >"$errfile" 2>&1; then
     note "$server: not measured: $(tr '\n' ' ' <"$errfile" | cut -c1-600)"
     return 1
   fi
@@ -430,23 +444,26 @@ log "work directory $WORK; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/
 IFS=, read -r -a server_list <<<"$SERVERS"
 IFS=, read -r -a tls_list <<<"$TLS_MODES"
 for server in "${server_list[@]}"; do
-  case $server in parley | prosody | ejabberd) ;; *) note "unknown server $server"; continue ;; esac
+  case $server in
+    parley | parley+modules | prosody | ejabberd) ;;
+    *) note "unknown server $server"; continue ;;
+  esac
   # Set-up and start run in this shell (they set globals), their messages go to a file.
   errfile=$WORK/$server-setup.err
-  if ! "${server}_setup" >"$errfile" 2>&1; then
+  if ! "${server%%+*}_setup" >"$errfile" 2>&1; then
     note "$server: not measured: set-up failed: $(tr '\n' ' ' <"$errfile" | cut -c1-600)"
     continue
   fi
   start_server "$server" || continue
   if ! provision "$server"; then
-    "${server}_stop"
+    "${server%%+*}_stop"
     continue
   fi
-  "${server}_stop"
+  "${server%%+*}_stop"
   for tls in "${tls_list[@]}"; do
     start_server "$server" || break
     run_loadgen "$server" "$tls"
-    "${server}_stop"
+    "${server%%+*}_stop"
     log "$server stopped"
   done
 done
@@ -513,6 +530,18 @@ print()
 print("'other load' is the CPU (in % of one core) used by processes other than the server and the "
       "load generator during the measured windows; anything but a few % means the figures are "
       "disturbed.")
+tls_seen = [k[1] for k in order if k[0] == "parley"]
+for tls in tls_seen:
+    base = rows.get(("parley", tls), {}).get("msg/saturation")
+    mods = rows.get(("parley+modules", tls), {}).get("msg/saturation")
+    if not base or not mods or not base.get("delivered_per_s"):
+        continue
+    ratio = mods["delivered_per_s"] / base["delivered_per_s"]
+    cpu = (mods.get("server_cpu_us_per_msg") or 0) / (base.get("server_cpu_us_per_msg") or 1)
+    print()
+    print(f"Policy modules (file_transfer, e2ee, notice) on vs off, {tls}: saturated throughput "
+          f"ratio {ratio:.2f} ({mods['delivered_per_s']:.0f} / {base['delivered_per_s']:.0f} msg/s), "
+          f"server CPU per message ratio {cpu:.2f}.")
 extra = [line.strip() for line in open(notes) if line.strip()]
 for key in order:
     for phase, r in rows[key].items():
