@@ -159,25 +159,25 @@ Task<std::vector<admin::ModuleStatus>> moduleStatuses(IqRequest& req) {
 
 Task<Stage> listModules(IqRequest& req) {
   auto statuses = co_await moduleStatuses(req);
-  std::vector<std::vector<std::string>> rows;
+  std::vector<FormField> fields;
   size_t running = 0;
   for (const auto& m : statuses) {
     running += m.running ? 1 : 0;
-    rows.push_back({m.name, stateOf(m), m.details ? m.details->clause : "",
-                    m.details ? std::to_string(m.details->calls) : "",
-                    m.details ? std::to_string(m.details->failures) : "", originOf(m)});
+    // "running · §3 Confidentiality · 12 checks, 0 failures · config: enabled"
+    std::string summary = stateOf(m);
+    if (m.details) {
+      const auto calls = m.details->calls, failures = m.details->failures;
+      summary += " · " + m.details->clause + " · " + std::to_string(calls) +
+                 (calls == 1 ? " check, " : " checks, ") + std::to_string(failures) +
+                 (failures == 1 ? " failure" : " failures");
+    }
+    summary += " · " + originOf(m);
+    fields.emplace_back(m.name, "text-single", m.name, std::vector<std::string>{summary});
   }
   Stage stage;
   stage.notes.push_back({"info", std::to_string(running) + " of " +
                                      std::to_string(statuses.size()) + " modules running."});
-  stage.form = makeTable("Policy modules",
-                         {{"module", "Module"},
-                          {"state", "State"},
-                          {"clause", "Policy clause"},
-                          {"calls", "Checks"},
-                          {"failures", "Failures"},
-                          {"origin", "Why"}},
-                         rows);
+  stage.form = makeForm("result", "Policy modules", "", fields);
   co_return stage;
 }
 
@@ -285,21 +285,18 @@ Task<Stage> showEvents(IqRequest& req, const FormValues& values) {
 
   auto job = [query](pqxx::connection& c) { return events::findEvents(c, query); };
   auto found = co_await req.ctx.db().run(std::move(job));
-  std::vector<std::vector<std::string>> rows;
-  for (auto it = found.rbegin(); it != found.rend(); ++it) {  // newest first
-    rows.push_back({events::isoTimestamp(it->at), it->module, std::string(actionName(it->action)),
-                    it->actor, it->target, it->kind});
+  // One line per event, newest first: "2026-11-29T01:02:03Z  e2ee  blocked  alice@… → bob@…
+  // e2ee.omemo".
+  std::vector<std::string> lines;
+  for (auto it = found.rbegin(); it != found.rend(); ++it) {
+    lines.push_back(events::isoTimestamp(it->at) + "  " + it->module + "  " +
+                    std::string(actionName(it->action)) + "  " + it->actor + " → " +
+                    (it->target.empty() ? "-" : it->target) + "  " + it->kind);
   }
   Stage stage;
   stage.notes.push_back({"info", std::to_string(found.size()) + " event(s), newest first."});
-  stage.form = makeTable("Recent compliance events",
-                         {{"at", "Time (UTC)"},
-                          {"module", "Module"},
-                          {"action", "Action"},
-                          {"actor", "Actor"},
-                          {"target", "Target"},
-                          {"kind", "Kind"}},
-                         rows);
+  stage.form = makeForm("result", "Recent compliance events", "",
+                        {FormField("events", "text-multi", "Events", lines)});
   co_return stage;
 }
 

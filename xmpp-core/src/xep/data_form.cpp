@@ -32,25 +32,6 @@ xml::Element makeForm(std::string_view type, std::string_view title, std::string
   return x;
 }
 
-xml::Element makeTable(std::string_view title,
-                       const std::vector<std::pair<std::string, std::string>>& columns,
-                       const std::vector<std::vector<std::string>>& rows) {
-  xml::Element x(kNs, "x");
-  x.setAttr("type", "result");
-  if (!title.empty()) x.addChild(kNs, "title").addText(title);
-  auto& reported = x.addChild(kNs, "reported");
-  for (const auto& [var, label] : columns) addField(reported, {var, "text-single", label});
-  for (const auto& row : rows) {
-    auto& item = x.addChild(kNs, "item");
-    for (size_t i = 0; i < columns.size() && i < row.size(); ++i) {
-      auto& field = item.addChild(kNs, "field");
-      field.setAttr("var", columns[i].first);
-      field.addChild(kNs, "value").addText(row[i]);
-    }
-  }
-  return x;
-}
-
 std::map<std::string, std::vector<std::string>> submittedValues(const xml::Element& form) {
   std::map<std::string, std::vector<std::string>> out;
   for (const auto* field : form.childrenNamed("field", kDataFormsNs)) {

@@ -1,6 +1,8 @@
 #pragma once
-// XEP-0004 data forms, as far as the server's own forms need them: building forms and result
-// tables, and reading the values a client submitted.
+// XEP-0004 data forms, as far as the server's own forms need them: building forms and
+// results, and reading the values a client submitted. Results are plain forms of type
+// 'result' (fields, no <reported>/<item> table): Gajim's Execute Command cannot display
+// multi-item results, and every client can display fields.
 #include <map>
 #include <string>
 #include <string_view>
@@ -36,12 +38,6 @@ struct FormField {
 // <x xmlns='jabber:x:data' type='form|result'> with a title, instructions and fields.
 xml::Element makeForm(std::string_view type, std::string_view title, std::string_view instructions,
                       const std::vector<FormField>& fields);
-
-// A result table: <reported> names the columns (var, label), then one <item> per row with a
-// value for each column in the same order.
-xml::Element makeTable(std::string_view title,
-                       const std::vector<std::pair<std::string, std::string>>& columns,
-                       const std::vector<std::vector<std::string>>& rows);
 
 // The submitted values of a form of type 'submit', by field var.
 std::map<std::string, std::vector<std::string>> submittedValues(const xml::Element& form);
