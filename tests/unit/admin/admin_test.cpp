@@ -13,25 +13,14 @@
 #include "admin/admin_protocol.hpp"
 #include "admin/module_control.hpp"
 #include "admin/module_overrides.hpp"
+#include "support/recording_sink.hpp"
 
 namespace fs = std::filesystem;
 using namespace parley;
 
 namespace {
 
-class RecordingSink final : public EventSink {
- public:
-  void emit(ComplianceEvent e) override {
-    std::lock_guard lock(mutex);
-    events.push_back(std::move(e));
-  }
-  std::vector<ComplianceEvent> taken() {
-    std::lock_guard lock(mutex);
-    return std::exchange(events, {});
-  }
-  std::mutex mutex;
-  std::vector<ComplianceEvent> events;
-};
+using parley::testing::RecordingSink;
 
 struct TempDir {
   TempDir() {

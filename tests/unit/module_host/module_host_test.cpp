@@ -6,6 +6,7 @@
 
 #include "parley/module.hpp"
 #include "parley/stanza.hpp"
+#include "support/recording_sink.hpp"
 
 namespace {
 
@@ -14,15 +15,7 @@ using parley::HookPoint;
 using parley::Verdict;
 using parley::modules::ModuleHost;
 
-class RecordingSink final : public parley::EventSink {
- public:
-  void emit(parley::ComplianceEvent e) override {
-    std::lock_guard lock(mutex);
-    events.push_back(std::move(e));
-  }
-  std::mutex mutex;
-  std::vector<parley::ComplianceEvent> events;
-};
+using parley::testing::RecordingSink;
 
 parley::config::ModuleSettings module(const std::string& name, const std::string& verdict,
                                       const std::string& tag) {
