@@ -151,8 +151,10 @@ TEST_CASE("module host: refusals name the module, the key and both versions", "[
   parley::config::ModuleSettings version;
   version.name = "wrong_version";
   e = errorOf(host, configWith({version}));
-  CHECK(e.find("API version 99") != std::string::npos);
-  CHECK(e.find("this parleyd has version 1") != std::string::npos);
+  const std::string theirs = "API version " + std::to_string(parley::kApiVersion + 98);
+  const std::string ours = "this parleyd has version " + std::to_string(parley::kApiVersion);
+  CHECK(e.find(theirs) != std::string::npos);
+  CHECK(e.find(ours) != std::string::npos);
 
   parley::config::ModuleSettings signature;
   signature.name = "wrong_signature";
@@ -195,4 +197,45 @@ TEST_CASE("module host: disabling removes the hooks", "[modules]") {
   auto stanza = message();
   CHECK(host.runStanza(HookPoint::PreRoute, stanza).kind == Verdict::Kind::Pass);
   CHECK_FALSE(host.hasHooks(HookPoint::PreRoute));
+}
+
+TEST_CASE("module host: stanza.deliver hooks and stanza.decided observers", "[modules]") {
+  RecordingSink sink;
+  ModuleHost host(
+      sink, [](parley::xml::Element) {}, PARLEY_TEST_MODULE_DIR);
+  auto plain = module("probe", "pass", "P");
+  host.apply(configWith({plain}));
+  CHECK_FALSE(host.hasHooks(HookPoint::BeforeLocalDelivery));
+  CHECK_FALSE(host.hasHooks(HookPoint::Decided));
+
+  auto probe = module("probe", "pass", "P");
+  probe.options["deliver"] = "reject";
+  probe.options["observe"] = true;
+  host.apply(configWith({probe}));
+  REQUIRE(host.hasHooks(HookPoint::BeforeLocalDelivery));
+  REQUIRE(host.hasHooks(HookPoint::Decided));
+
+  auto stanza = message();
+  stanza.element.addChild(std::string(parley::ns::kClient), "body").addText("hi");
+  Verdict v = host.runStanza(HookPoint::BeforeLocalDelivery, stanza);
+  CHECK(v.kind == Verdict::Kind::Reject);
+  CHECK(v.text == "Blocked by the IM policy (§0 Testing): probe refuses delivery.");
+
+  sink.taken();
+  host.runDecided(stanza, Verdict::reject("no"));
+  host.runDecided(stanza, Verdict::pass());
+  auto events = sink.taken();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].kind == "probe.decided.reject");
+  CHECK(events[1].kind == "probe.decided.pass");
+  CHECK(events[0].module == "probe");
+  CHECK(events[0].stanza_id == "m1");
+
+  // A rewrite at delivery is reported as modify, the rewrite kept.
+  probe.options["deliver"] = "modify";
+  host.apply(configWith({probe}));
+  auto again = message();
+  again.element.addChild(std::string(parley::ns::kClient), "body").addText("hi");
+  CHECK(host.runStanza(HookPoint::BeforeLocalDelivery, again).kind == Verdict::Kind::Modify);
+  CHECK(again.element.attrOr("delivered-to") == "bob@example.org");
 }

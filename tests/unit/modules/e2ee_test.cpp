@@ -42,6 +42,7 @@ struct RecordingHost final : Host {
   }
   void onSession(HookPoint, SessionHook) override {}
   void onDiscoInfo(DiscoHook) override {}
+  void onDecided(DecidedHook) override {}
   void emit(ComplianceEvent event) override { events.push_back(std::move(event)); }
   void sendFromServer(xml::Element stanza) override { sent.push_back(std::move(stanza)); }
   bool isMember(const Jid&, std::string_view) const override { return false; }

@@ -51,6 +51,7 @@ class RecordingHost final : public parley::Host {
     throw std::logic_error("file_transfer has no business with sessions");
   }
   void onDiscoInfo(parley::DiscoHook hook) override { disco_hooks.push_back(std::move(hook)); }
+  void onDecided(parley::DecidedHook) override {}
   void emit(ComplianceEvent event) override { emitted.push_back(std::move(event)); }
   void sendFromServer(parley::xml::Element) override {}
   bool isMember(const Jid& user, std::string_view group) const override {

@@ -37,6 +37,7 @@ struct RecordingHost final : Host {
     session_hooks[point] = std::move(hook);
   }
   void onDiscoInfo(DiscoHook) override {}
+  void onDecided(DecidedHook) override {}
   void emit(ComplianceEvent event) override { events.push_back(std::move(event)); }
   void sendFromServer(xml::Element stanza) override {
     if (send_fails) throw std::runtime_error("session gone");

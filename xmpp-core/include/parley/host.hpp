@@ -16,12 +16,19 @@
 namespace parley {
 
 // Stanza hooks: StanzaFromClient, StanzaFromServer, PreRoute, BeforeRemoteSend,
-// BeforeLocalDelivery, PepPublish (the publish iq).
+// BeforeLocalDelivery, PepPublish (the publish iq). BeforeLocalDelivery runs once per
+// recipient session (stanza.to is that session's full JID), for everything delivered to it:
+// routed stanzas, offline messages at login, server notices; a reject there is answered to
+// the sender when it is a local session and the stanza may be bounced.
 using StanzaHook = std::function<Verdict(Stanza&)>;
 // SessionOpened / SessionClosed: the full JID.
 using SessionHook = std::function<void(const Jid&)>;
 // DiscoInfo: the entity asked about (a domain or an account) and its features, to edit.
 using DiscoHook = std::function<void(const Jid&, std::vector<std::string>&)>;
+// Decided (observe only): every stanza from a client with the policy chain's final verdict
+// (pass, modify, drop or reject; a reject carries the text the sender was shown), before it
+// is routed. What an archive records: what actually happened. It cannot change anything.
+using DecidedHook = std::function<void(const Stanza&, const Verdict&)>;
 
 enum class LogLevel { Debug, Info, Warn, Error };
 
@@ -34,6 +41,7 @@ class Host {
   virtual void onStanza(HookPoint point, StanzaHook hook) = 0;
   virtual void onSession(HookPoint point, SessionHook hook) = 0;
   virtual void onDiscoInfo(DiscoHook hook) = 0;
+  virtual void onDecided(DecidedHook hook) = 0;
 
   // Records an event outside a verdict (the core adds module, clause, id, node and time).
   virtual void emit(ComplianceEvent event) = 0;

@@ -17,7 +17,8 @@
 
 namespace parley {
 
-inline constexpr uint32_t kApiVersion = 1;
+// 2: Host::onDecided, BeforeLocalDelivery dispatched.
+inline constexpr uint32_t kApiVersion = 2;
 
 struct ConfigError : std::runtime_error {
   ConfigError(std::string key_, const std::string& message)

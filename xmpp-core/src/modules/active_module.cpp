@@ -14,6 +14,8 @@ bool dispatched(HookPoint point) {
   switch (point) {
     case HookPoint::StanzaFromClient:
     case HookPoint::PreRoute:
+    case HookPoint::BeforeLocalDelivery:
+    case HookPoint::Decided:
     case HookPoint::SessionOpened:
     case HookPoint::SessionClosed:
     case HookPoint::DiscoInfo:
@@ -77,6 +79,11 @@ void ActiveModule::onSession(HookPoint point, SessionHook hook) {
 void ActiveModule::onDiscoInfo(DiscoHook hook) {
   if (!attaching) throw std::logic_error("hooks can only be registered in attach()");
   disco_hooks.push_back(std::move(hook));
+}
+
+void ActiveModule::onDecided(DecidedHook hook) {
+  if (!attaching) throw std::logic_error("hooks can only be registered in attach()");
+  decided_hooks.push_back(std::move(hook));
 }
 
 void ActiveModule::emit(ComplianceEvent event) {

@@ -29,6 +29,7 @@ struct ActiveModule final : Host {
   void onStanza(HookPoint point, StanzaHook hook) override;
   void onSession(HookPoint point, SessionHook hook) override;
   void onDiscoInfo(DiscoHook hook) override;
+  void onDecided(DecidedHook hook) override;
   void emit(ComplianceEvent event) override;
   void sendFromServer(xml::Element stanza) override;
   bool isMember(const Jid& user, std::string_view group) const override;
@@ -47,6 +48,7 @@ struct ActiveModule final : Host {
   std::vector<std::pair<HookPoint, StanzaHook>> stanza_hooks;
   std::vector<std::pair<HookPoint, SessionHook>> session_hooks;
   std::vector<DiscoHook> disco_hooks;
+  std::vector<DecidedHook> decided_hooks;
   mutable std::atomic<uint64_t> calls{0};
   mutable std::atomic<uint64_t> failures{0};
 };

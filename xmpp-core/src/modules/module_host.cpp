@@ -96,6 +96,7 @@ struct ModuleHost::Snapshot {
   std::array<std::vector<Entry<StanzaHook>>, kPoints> stanza;
   std::array<std::vector<Entry<SessionHook>>, kPoints> session;
   std::vector<Entry<DiscoHook>> disco;
+  std::vector<Entry<DecidedHook>> decided;
 };
 
 ModuleHost::ModuleHost(EventSink& events, SendFn send, std::string default_dir)
@@ -162,10 +163,12 @@ std::vector<std::string> ModuleHost::apply(const config::Config& cfg) {
       next->session[static_cast<size_t>(point)].push_back({m.get(), &hook});
     }
     for (const auto& hook : m->disco_hooks) next->disco.push_back({m.get(), &hook});
+    for (const auto& hook : m->decided_hooks) next->decided.push_back({m.get(), &hook});
   }
   for (auto& entries : next->stanza) sortByPriority(entries);
   for (auto& entries : next->session) sortByPriority(entries);
   sortByPriority(next->disco);
+  sortByPriority(next->decided);
 
   // What changed, for the log and the admin event.
   auto previous = snapshot();
@@ -240,8 +243,33 @@ void ModuleHost::runDiscoInfo(const Jid& entity, std::vector<std::string>& featu
   }
 }
 
+void ModuleHost::runDecided(const Stanza& stanza, const Verdict& verdict) const {
+  auto snap = snapshot();
+  for (const auto& entry : snap->decided) {
+    entry.module->calls.fetch_add(1, std::memory_order_relaxed);
+    try {
+      (*entry.hook)(stanza, verdict);
+    } catch (const std::exception& e) {
+      // An observer cannot change traffic, so there is no verdict to fall back on; the
+      // failure is on the record (an archive that missed a stanza must be visible).
+      ActiveModule& m = *entry.module;
+      m.failures.fetch_add(1, std::memory_order_relaxed);
+      log::warn("module ", m.name, " at stanza.decided threw: ", e.what());
+      ComplianceEvent failure = eventAbout(stanza);
+      failure.kind = m.name + ".failure";
+      failure.action = EventAction::Error;
+      failure.severity = Severity::High;
+      failure.detail_json = boost::json::serialize(
+          boost::json::object{{"hook", "stanza.decided"}, {"error", std::string(e.what())}});
+      m.emit(std::move(failure));
+    }
+  }
+}
+
 bool ModuleHost::hasHooks(HookPoint point) const {
-  return !snapshot()->stanza[static_cast<size_t>(point)].empty();
+  auto snap = snapshot();
+  if (point == HookPoint::Decided) return !snap->decided.empty();
+  return !snap->stanza[static_cast<size_t>(point)].empty();
 }
 
 std::vector<ModuleHost::Info> ModuleHost::active() const {

@@ -45,7 +45,9 @@ class ModuleHost {
   Verdict runStanza(HookPoint point, Stanza& stanza) const;
   void runSession(HookPoint point, const Jid& full) const;
   void runDiscoInfo(const Jid& entity, std::vector<std::string>& features) const;
-  bool hasHooks(HookPoint point) const;
+  // stanza.decided: observers only; a failing observer is counted and logged, never fatal.
+  void runDecided(const Stanza& stanza, const Verdict& verdict) const;
+  bool hasHooks(HookPoint point) const;  // stanza hooks at `point`, or decided observers
 
   struct Info {
     std::string name;

@@ -258,7 +258,7 @@ void Router::deliverOffline(const SessionPtr& session,
     delay.addText("Offline Storage");
     backlog.push_back(std::make_shared<const xml::Element>(std::move(*element)));
   }
-  if (!backlog.empty()) session->deliverBacklog(std::move(backlog));
+  if (!backlog.empty()) deliverBacklog(session, std::move(backlog));
 }
 
 Task<void> Router::deliverOfflineIfOnline(const std::string& owner) {
@@ -361,7 +361,7 @@ Task<void> Router::redeliverUnsent(SessionPtr session,
   // In one go per resource: what one connection could not take must not look like a client
   // that stopped reading on the other (see ClientSession::deliverBacklog).
   if (backlog.empty()) co_return;
-  for (auto& t : targets) t->deliverBacklog(backlog);
+  for (auto& t : targets) deliverBacklog(t, backlog);
 }
 
 // ---- subscriptions ----

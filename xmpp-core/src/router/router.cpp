@@ -60,11 +60,58 @@ std::string utcTimestamp() {
 }
 
 void Router::deliver(const SessionPtr& session, std::shared_ptr<const xml::Element> stanza) {
+  if (ctx_.modules().hasHooks(HookPoint::BeforeLocalDelivery)) {
+    stanza = beforeLocalDelivery(session, std::move(stanza));
+    if (!stanza) return;
+  }
   session->deliver(std::move(stanza));
 }
 
 void Router::deliver(const SessionPtr& session, xml::Element stanza) {
-  session->deliver(std::make_shared<const xml::Element>(std::move(stanza)));
+  deliver(session, std::make_shared<const xml::Element>(std::move(stanza)));
+}
+
+void Router::deliverBacklog(const SessionPtr& session,
+                            std::vector<std::shared_ptr<const xml::Element>> stanzas) {
+  if (ctx_.modules().hasHooks(HookPoint::BeforeLocalDelivery)) {
+    std::vector<std::shared_ptr<const xml::Element>> allowed;
+    allowed.reserve(stanzas.size());
+    for (auto& s : stanzas) {
+      if (auto checked = beforeLocalDelivery(session, std::move(s))) {
+        allowed.push_back(std::move(checked));
+      }
+    }
+    stanzas = std::move(allowed);
+  }
+  if (!stanzas.empty()) session->deliverBacklog(std::move(stanzas));
+}
+
+std::shared_ptr<const xml::Element> Router::beforeLocalDelivery(
+    const SessionPtr& session, std::shared_ptr<const xml::Element> element) {
+  // A copy: the same element may be on its way to other sessions too.
+  Stanza stanza{*element, Jid(), session->jid(), Origin::Internal};
+  if (auto from = Jid::parse(stanza.element.attrOr("from"))) stanza.from = *from;
+  Verdict verdict = ctx_.modules().runStanza(HookPoint::BeforeLocalDelivery, stanza);
+  switch (verdict.kind) {
+    case Verdict::Kind::Pass:
+      return element;
+    case Verdict::Kind::Modify:
+      return std::make_shared<const xml::Element>(std::move(stanza.element));
+    case Verdict::Kind::Drop:
+      return nullptr;
+    case Verdict::Kind::Reject:
+      break;
+  }
+  // Tell a local sender; the reply itself goes straight to its session (no second check, so
+  // a module refusing errors cannot make a loop).
+  if (mayBounce(*element) && !stanza.from.isBare()) {
+    if (auto sender = ctx_.registry().find(stanza.from)) {
+      sender->deliver(std::make_shared<const xml::Element>(
+          makeStanzaError(*element, verdict.condition, verdict.text,
+                          verdict.retry_after_change ? "modify" : "cancel")));
+    }
+  }
+  return nullptr;
 }
 
 void Router::sendFromServer(xml::Element stanza) {
@@ -92,15 +139,24 @@ void Router::bounce(const SessionPtr& session, const xml::Element& stanza,
 
 Task<void> Router::fromClient(Stanza stanza, SessionPtr session) {
   // stanza.in, then stanza.route: empty until the module host attaches policy modules.
+  const auto& modules = ctx_.modules();
+  Verdict final_verdict;
   for (HookPoint point : {HookPoint::StanzaFromClient, HookPoint::PreRoute}) {
-    Verdict verdict = ctx_.modules().runStanza(point, stanza);
-    if (verdict.kind == Verdict::Kind::Drop) co_return;
-    if (verdict.kind == Verdict::Kind::Reject) {
-      // Only the core builds error stanzas; errors and iq results are never answered.
-      bounce(session, stanza.element, verdict.condition, verdict.text,
-             verdict.retry_after_change ? "modify" : "cancel");
-      co_return;
+    Verdict verdict = modules.runStanza(point, stanza);
+    if (verdict.kind == Verdict::Kind::Modify) final_verdict.kind = Verdict::Kind::Modify;
+    if (verdict.stops()) {
+      final_verdict = std::move(verdict);
+      break;
     }
+  }
+  // stanza.decided: observers (an archive) see what is about to happen, whatever it is.
+  if (modules.hasHooks(HookPoint::Decided)) modules.runDecided(stanza, final_verdict);
+  if (final_verdict.kind == Verdict::Kind::Drop) co_return;
+  if (final_verdict.kind == Verdict::Kind::Reject) {
+    // Only the core builds error stanzas; errors and iq results are never answered.
+    bounce(session, stanza.element, final_verdict.condition, final_verdict.text,
+           final_verdict.retry_after_change ? "modify" : "cancel");
+    co_return;
   }
   if (stanza.kind() == "message") {
     co_await routeMessage(stanza, session);

@@ -95,6 +95,9 @@ class Router {
   // Delivery helpers shared with services.
   void deliver(const SessionPtr& session, std::shared_ptr<const xml::Element> stanza);
   void deliver(const SessionPtr& session, xml::Element stanza);
+  // Offline messages and redeliveries, in one go (ClientSession::deliverBacklog).
+  void deliverBacklog(const SessionPtr& session,
+                      std::vector<std::shared_ptr<const xml::Element>> stanzas);
   // A stanza the server itself sends to a local user (a module's notice): to a full JID's
   // session, or to every available resource of a bare JID. 'from' defaults to the domain.
   void sendFromServer(xml::Element stanza);
@@ -134,6 +137,11 @@ class Router {
   // A message stored while the owner was logging in: the login may have looked before it was
   // stored, so deliver it now if a resource is available (see OfflineIndex).
   Task<void> deliverOfflineIfOnline(const std::string& owner);
+
+  // stanza.deliver for one recipient session: the element to deliver (the same, or the
+  // module's rewrite), or null when a module dropped or refused it.
+  std::shared_ptr<const xml::Element> beforeLocalDelivery(
+      const SessionPtr& session, std::shared_ptr<const xml::Element> element);
 
   ServerContext& ctx_;
   std::map<std::string, IqService, std::less<>> iq_services_;

@@ -1,0 +1,83 @@
+"""stanza.deliver and stanza.decided in a live parleyd, with the probe test module
+(tests/unit/module_host/fixtures): a refusal at delivery reaches the sender as a stanza error
+naming the clause and never reaches the recipient, also for offline messages at login; a
+rewrite at delivery is what the recipient gets; the decided observer sees every stanza with
+its verdict."""
+
+import json
+import os
+import time
+
+from xmpp_helpers import RawClient, q, stanza_error
+
+SERVER_EXTRA_YAML = f"""
+modules:
+  dir: {os.environ.get("PARLEY_TEST_MODULE_DIR", "")}
+  probe:
+    deliver: reject
+    observe: true
+"""
+
+
+def _probe_events(server, stanza_id):
+    deadline = time.monotonic() + 10
+    rows = []
+    while time.monotonic() < deadline:
+        out = server.ctl("events", "search", "--module", "probe", "--limit", "1000",
+                         "--json").stdout
+        rows = [r for r in map(json.loads, filter(str.strip, out.splitlines()))
+                if r["stanza_id"] == stanza_id]
+        if rows:
+            return rows
+        time.sleep(0.2)
+    return rows
+
+
+def test_a_refusal_at_delivery_reaches_the_sender_not_the_recipient(server):
+    with RawClient(server) as alice, RawClient(server) as bob:
+        alice.login("alice", resource="deliver")
+        bob.login("bob", resource="deliver")
+        alice.message(bob.jid, "refused at delivery", msg_id="d-1")
+        err = alice.wait_for(lambda e: e.get("id") == "d-1" and e.get("type") == "error")
+        err_type, condition, text = stanza_error(err)
+        assert (err_type, condition) == ("cancel", "policy-violation")
+        assert text == "Blocked by the IM policy (§0 Testing): probe refuses delivery."
+        bob.drain(0.5)
+        assert not [e for e in bob.pending if e.get("id") == "d-1"]
+        # Presence is not what the probe refuses: it still flows.
+        assert alice.iq("get", "<ping xmlns='urn:xmpp:ping'/>").get("type") == "result"
+    # The observer saw the message with the routing verdict (it passed the chain; the
+    # refusal came at delivery).
+    rows = _probe_events(server, "d-1")
+    assert [r["kind"] for r in rows] == ["probe.decided.pass"]
+
+
+def test_offline_messages_are_checked_when_delivered_at_login(server):
+    with RawClient(server) as alice:
+        alice.login("alice", resource="offline")
+        alice.message(f"carol@{alice.jid.split('@')[1].split('/')[0]}", "stored for later",
+                      msg_id="d-off")
+        time.sleep(0.5)  # stored offline (carol is not online)
+        with RawClient(server) as carol:
+            carol.login("carol", resource="later")
+            carol.drain(1.0)
+            assert not [e for e in carol.pending if e.get("id") == "d-off"]
+        err = alice.wait_for(lambda e: e.get("id") == "d-off" and e.get("type") == "error")
+        assert stanza_error(err)[1] == "policy-violation"
+
+
+def test_a_rewrite_at_delivery_is_what_the_recipient_gets(server):
+    good = server.config.read_text()
+    try:
+        server.config.write_text(good.replace("deliver: reject", "deliver: modify"))
+        assert "probe: reloaded" in server.ctl("module", "reload", "probe").stdout
+        with RawClient(server) as alice, RawClient(server) as bob:
+            alice.login("alice", resource="rewrite")
+            bob.login("bob", resource="rewrite")
+            alice.message(bob.jid, "rewritten", msg_id="d-2")
+            got = bob.wait_for(lambda e: e.tag == q("message") and e.get("id") == "d-2",
+                               timeout=5)
+            assert got.get("delivered-to") == bob.jid
+    finally:
+        server.config.write_text(good)
+        server.ctl("module", "reload", "probe")
