@@ -9,7 +9,7 @@ import json
 import threading
 import time
 
-from xmpp_helpers import AuthFailed, RawClient, StreamClosed
+from xmpp_helpers import AuthFailed, RawClient, StreamClosed, stanza_error
 
 PRIVATE_POSTGRES = True
 SERVER_EXTRA_YAML = """
@@ -181,3 +181,54 @@ def test_sigkill_loses_no_acknowledged_event(server):
     assert {i for i in counts if i.startswith("kill-acked-")} == set(acked)
     assert set(counts.values()) == {1}, [i for i, n in counts.items() if n > 1][:5]
     assert {i for i in counts if i.startswith("kill-inflight-")} <= inflight
+
+
+def test_when_even_the_spool_fails_no_traffic_is_accepted(server):
+    """Last in this file: it leaves the server refusing traffic until restarted."""
+    server.restart()  # a fresh spool with no segment open yet
+    spool = server.workdir / "spool"
+    blockers = []
+    with RawClient(server) as alice, RawClient(server) as bob:
+        alice.login("alice", resource="spoolfail")
+        bob.login("bob", resource="spoolfail")
+        server.postgres.crash()
+        try:
+            # Occupy every segment name the spool could create next: appending fails as on a
+            # full or broken disk.
+            for n in range(1, 3001):
+                path = spool / f"events-{n:010d}.spool"
+                if not path.exists():
+                    path.write_bytes(b"\0")
+                    blockers.append(path)
+            _send_refused(alice, bob.jid, ["spoolfail-1"])
+            _collect_refusals(alice, ["spoolfail-1"])
+            deadline = time.monotonic() + 20
+            while "refusing all traffic" not in server.log():
+                assert time.monotonic() < deadline, "the spool failure was never noticed"
+                time.sleep(0.2)
+            # Existing sessions: nothing is accepted any more, and the sender is told why.
+            alice.message(bob.jid, "not recorded, not delivered", msg_id="after-fatal")
+            err = alice.wait_for(lambda e: e.get("id") == "after-fatal"
+                                 and e.get("type") == "error")
+            err_type, condition, text = stanza_error(err)
+            assert (err_type, condition) == ("cancel", "internal-server-error")
+            assert "cannot record" in text
+            bob.drain(0.5)
+            assert not [e for e in bob.pending if e.get("id") == "after-fatal"]
+            # New connections are refused.
+            try:
+                with RawClient(server) as carol:
+                    carol.login("carol", resource="late")
+                refused = False
+            except (OSError, StreamClosed, AssertionError):
+                refused = True
+            assert refused, "a new session was accepted while events cannot be recorded"
+        finally:
+            for path in blockers:
+                path.unlink(missing_ok=True)
+            server.postgres.start()
+    # With the disk usable again the events kept in memory are written: a clean stop drains
+    # them (the teardown checks the exit status), and the refusal is in the table.
+    server.restart()
+    _wait_status(server, _settled, "events written after the spool came back")
+    assert _event_counts(server, "spoolfail-") == {"spoolfail-1": 1}

@@ -196,7 +196,8 @@ int main(int argc, char** argv) {
   xep::registerCoreServices(router);
 
   // Compliance events: batched into PostgreSQL, spooled to disk while it is unreachable. If
-  // even the spool fails, new connections are refused rather than traffic going unrecorded.
+  // even the spool fails, traffic is refused (new connections and every client stanza)
+  // rather than going unrecorded.
   std::vector<std::shared_ptr<net::Listener>> listeners;
   std::string node = cfg->events.node;
   if (node.empty()) {
@@ -206,9 +207,10 @@ int main(int argc, char** argv) {
   std::unique_ptr<events::Pipeline> events;
   try {
     events::PipelineOptions options;
-    options.on_fatal = [&io, &listeners](std::string why) {
+    options.on_fatal = [&io, &listeners, &ctx](std::string why) {
       log::error("compliance events can no longer be recorded (", why,
-                 "); refusing new connections until restarted");
+                 "); refusing all traffic and new connections until restarted");
+      ctx.setRecordingFailed();
       asio::post(io, [&listeners]() {
         for (auto& l : listeners) l->stop();
       });

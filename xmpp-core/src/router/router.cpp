@@ -139,6 +139,12 @@ void Router::bounce(const SessionPtr& session, const xml::Element& stanza,
 
 Task<void> Router::fromClient(Stanza stanza, SessionPtr session) {
   // stanza.in, then stanza.route: empty until the module host attaches policy modules.
+  if (ctx_.recordingFailed()) {
+    bounce(session, stanza.element, "internal-server-error",
+           "The server cannot record messages as the IM policy requires, so it accepts none "
+           "until an administrator has fixed it. Nothing you send now is delivered.");
+    co_return;
+  }
   const auto& modules = ctx_.modules();
   Verdict final_verdict;
   for (HookPoint point : {HookPoint::StanzaFromClient, HookPoint::PreRoute}) {

@@ -2,6 +2,7 @@
 // What every part of the running server shares: configuration, database pool, session
 // registry, hook chains and throttles. One instance lives for the life of parleyd.
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <memory>
@@ -56,6 +57,11 @@ class ServerContext {
   void setConfig(std::shared_ptr<const config::Config> config);
 
   bool isLocalDomain(std::string_view domain) const;
+
+  // Set once compliance events can no longer be made durable (the spool failed): from then
+  // on no client stanza is accepted, since none could be recorded.
+  void setRecordingFailed() { recording_failed_.store(true, std::memory_order_release); }
+  bool recordingFailed() const { return recording_failed_.load(std::memory_order_acquire); }
   std::chrono::steady_clock::time_point startedAt() const { return started_; }
 
  private:
@@ -73,6 +79,7 @@ class ServerContext {
   admin::AdminWorker* admin_worker_ = nullptr;
   auth::AuthThrottle throttle_;
   Router* router_ = nullptr;
+  std::atomic<bool> recording_failed_{false};
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
