@@ -223,7 +223,8 @@ int main(int argc, char** argv) {
   }
   modules::ModuleHost module_host(
       *events, [&router](xml::Element stanza) { router.sendFromServer(std::move(stanza)); },
-      PARLEY_DEFAULT_MODULE_DIR);
+      PARLEY_DEFAULT_MODULE_DIR,
+      [&db](std::function<void(pqxx::connection&)> job) { return db->post(std::move(job)); });
   ctx.setModules(&module_host);
   // A reload prepares the certificate first, swaps the modules, then installs the rest.
   admin::ModuleControl module_control(

@@ -1,11 +1,16 @@
 #include "modules/module_host.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "parley/module.hpp"
 #include "parley/stanza.hpp"
+#include "storage/db_pool.hpp"
 #include "support/recording_sink.hpp"
 
 namespace {
@@ -238,4 +243,95 @@ TEST_CASE("module host: stanza.deliver hooks and stanza.decided observers", "[mo
   again.element.addChild(std::string(parley::ns::kClient), "body").addText("hi");
   CHECK(host.runStanza(HookPoint::BeforeLocalDelivery, again).kind == Verdict::Kind::Modify);
   CHECK(again.element.attrOr("delivered-to") == "bob@example.org");
+}
+
+namespace {
+
+// Waits (up to 5 s) until `sink` holds an event of `kind`; returns how many it holds.
+size_t waitForEvents(RecordingSink& sink, const std::string& kind, size_t at_least) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    size_t n = 0;
+    {
+      std::lock_guard lock(sink.mutex);
+      for (const auto& e : sink.events) n += e.kind == kind ? 1 : 0;
+    }
+    if (n >= at_least || std::chrono::steady_clock::now() > deadline) return n;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("module host: timers tick until their module is disabled or replaced", "[modules]") {
+  RecordingSink sink;
+  ModuleHost host(
+      sink, [](parley::xml::Element) {}, PARLEY_TEST_MODULE_DIR);
+  auto ticking = module("probe", "pass", "T");
+  ticking.options["tick_ms"] = 20;
+  host.apply(configWith({ticking}));
+  CHECK(waitForEvents(sink, "probe.tick", 3) >= 3);
+
+  // Disabled: no more ticks (one already due may still land).
+  auto off = ticking;
+  off.enabled = false;
+  host.apply(configWith({off}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  const size_t after_stop = waitForEvents(sink, "probe.tick", 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  CHECK(waitForEvents(sink, "probe.tick", 0) == after_stop);
+
+  // A reload replaces the instance: the new one ticks, the old one does not double it.
+  host.apply(configWith({ticking}));
+  sink.taken();
+  std::this_thread::sleep_for(std::chrono::milliseconds(210));
+  const size_t ticks = waitForEvents(sink, "probe.tick", 0);
+  CHECK(ticks >= 3);
+  CHECK(ticks <= 12);  // about 10 from one timer; two timers would make about 20
+}
+
+TEST_CASE("module host: queries run on the core's database pool", "[modules][db]") {
+  const char* conninfo = std::getenv("PARLEY_TEST_PG_CONNINFO");
+  if (!conninfo || !*conninfo) {
+    FAIL("PARLEY_TEST_PG_CONNINFO is not set; run through deploy/test");
+  }
+  parley::storage::DbPool pool(conninfo, 1);
+  RecordingSink sink;
+  ModuleHost host(
+      sink, [](parley::xml::Element) {}, PARLEY_TEST_MODULE_DIR,
+      [&pool](std::function<void(pqxx::connection&)> job) { return pool.post(std::move(job)); });
+  auto asking = module("probe", "pass", "Q");
+  asking.options["query"] = "SELECT $1::int + 1 AS answer, $2::text IS NULL AS second_is_null";
+  host.apply(configWith({asking}));
+  REQUIRE(waitForEvents(sink, "probe.query", 1) == 1);
+  auto events = sink.taken();
+  auto it = std::find_if(events.begin(), events.end(),
+                         [](const auto& e) { return e.kind == "probe.query"; });
+  REQUIRE(it != events.end());
+  CHECK(it->detail_json == R"({"first":"42","column":"answer","error":""})");
+
+  // SQL the database refuses comes back as an error, not an exception in the core.
+  auto broken = module("probe", "pass", "Q");
+  broken.options["query"] = "SELECT * FROM no_such_table";
+  host.apply(configWith({broken}));
+  REQUIRE(waitForEvents(sink, "probe.query", 1) == 1);
+  events = sink.taken();
+  it = std::find_if(events.begin(), events.end(),
+                    [](const auto& e) { return e.kind == "probe.query"; });
+  REQUIRE(it != events.end());
+  CHECK(it->detail_json.find("no_such_table") != std::string::npos);
+}
+
+TEST_CASE("module host: without a database, queries fail with a message", "[modules]") {
+  RecordingSink sink;
+  ModuleHost host(
+      sink, [](parley::xml::Element) {}, PARLEY_TEST_MODULE_DIR);
+  auto asking = module("probe", "pass", "Q");
+  asking.options["query"] = "SELECT 1";
+  host.apply(configWith({asking}));
+  REQUIRE(waitForEvents(sink, "probe.query", 1) == 1);
+  std::lock_guard lock(sink.mutex);
+  auto it = std::find_if(sink.events.begin(), sink.events.end(),
+                         [](const auto& e) { return e.kind == "probe.query"; });
+  CHECK(it->detail_json.find("no database") != std::string::npos);
 }

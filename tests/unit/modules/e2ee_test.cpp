@@ -43,6 +43,8 @@ struct RecordingHost final : Host {
   void onSession(HookPoint, SessionHook) override {}
   void onDiscoInfo(DiscoHook) override {}
   void onDecided(DecidedHook) override {}
+  void every(std::chrono::milliseconds, TimerJob) override {}
+  void query(std::string, std::vector<std::optional<std::string>>, DbDone) override {}
   void emit(ComplianceEvent event) override { events.push_back(std::move(event)); }
   void sendFromServer(xml::Element stanza) override { sent.push_back(std::move(stanza)); }
   bool isMember(const Jid&, std::string_view) const override { return false; }

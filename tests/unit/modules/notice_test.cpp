@@ -38,6 +38,8 @@ struct RecordingHost final : Host {
   }
   void onDiscoInfo(DiscoHook) override {}
   void onDecided(DecidedHook) override {}
+  void every(std::chrono::milliseconds, TimerJob) override {}
+  void query(std::string, std::vector<std::optional<std::string>>, DbDone) override {}
   void emit(ComplianceEvent event) override { events.push_back(std::move(event)); }
   void sendFromServer(xml::Element stanza) override {
     if (send_fails) throw std::runtime_error("session gone");

@@ -4,7 +4,10 @@
 // recorded by the core and removed when the module is detached, whether or not the module
 // cleans up. Hooks run concurrently on network threads and must not block.
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +33,19 @@ using DiscoHook = std::function<void(const Jid&, std::vector<std::string>&)>;
 // is routed. What an archive records: what actually happened. It cannot change anything.
 using DecidedHook = std::function<void(const Stanza&, const Verdict&)>;
 
+// A periodic job (Host::every): runs on the core's module-jobs thread, never a network thread.
+using TimerJob = std::function<void()>;
+
+// What Host::query returns: column names, rows of text values (nullopt for NULL), and the
+// number of rows an INSERT/UPDATE/DELETE affected.
+struct DbRows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  uint64_t affected = 0;
+};
+// Called once with the rows, or with an error message (then rows is empty).
+using DbDone = std::function<void(DbRows rows, std::string error)>;
+
 enum class LogLevel { Debug, Info, Warn, Error };
 
 class Host {
@@ -50,6 +66,17 @@ class Host {
   virtual void sendFromServer(xml::Element stanza) = 0;
   // Whether `user` (bare JID) is in the named group of the configuration's `groups:`.
   virtual bool isMember(const Jid& user, std::string_view group) const = 0;
+
+  // Timers (registered in attach()): `job` runs every `period` (first after one period) on the
+  // core's module-jobs thread, until the module is detached or replaced by a reload. Jobs
+  // never overlap; one that throws is counted, logged and recorded, and runs again next time.
+  virtual void every(std::chrono::milliseconds period, TimerJob job) = 0;
+  // Asynchronous database access through the core's pool: `sql` with $1, $2, ... bound to
+  // `params` (text; nullopt is NULL), in one transaction of its own. `done` runs on the
+  // module-jobs thread. Hooks must never wait for it: a hook that needs data keeps a copy
+  // that timers and queries refresh.
+  virtual void query(std::string sql, std::vector<std::optional<std::string>> params,
+                     DbDone done) = 0;
   virtual void log(LogLevel level, std::string_view message) = 0;
 };
 

@@ -17,8 +17,8 @@
 
 namespace parley {
 
-// 2: Host::onDecided, BeforeLocalDelivery dispatched.
-inline constexpr uint32_t kApiVersion = 2;
+// 2: Host::onDecided, BeforeLocalDelivery dispatched. 3: Host::every, Host::query.
+inline constexpr uint32_t kApiVersion = 3;
 
 struct ConfigError : std::runtime_error {
   ConfigError(std::string key_, const std::string& message)

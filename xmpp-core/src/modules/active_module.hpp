@@ -10,6 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <pqxx/pqxx>
+
 #include "config/config.hpp"
 #include "modules/module_library.hpp"
 #include "parley/host.hpp"
@@ -19,10 +23,28 @@ namespace parley::modules {
 
 using GroupMap = std::map<std::string, std::set<std::string>>;
 
-struct ActiveModule final : Host {
+// Runs a job on a database thread of the core's pool; false when its queue is full.
+using DbPost = std::function<bool(std::function<void(pqxx::connection&)>)>;
+
+// What the module host lends every module: the thread timers and query results run on, and
+// the database.
+struct ModuleServices {
+  boost::asio::io_context& jobs;
+  DbPost db;  // empty: no database (unit tests); queries then fail with a message
+};
+
+// One Host::every registration, armed on the jobs thread once its module is live.
+struct ModuleTimer {
+  std::chrono::milliseconds period;
+  TimerJob job;
+  std::unique_ptr<boost::asio::steady_timer> timer;  // touched on the jobs thread only
+  std::atomic<bool> stopped{false};
+};
+
+struct ActiveModule final : Host, std::enable_shared_from_this<ActiveModule> {
   ActiveModule(std::shared_ptr<ModuleLibrary> lib, config::ModuleSettings settings_,
                EventSink& events_, std::function<void(xml::Element)>& send_,
-               std::shared_ptr<const GroupMap> groups_);
+               std::shared_ptr<const GroupMap> groups_, ModuleServices& services_);
   ~ActiveModule() override;
 
   // Host
@@ -34,6 +56,14 @@ struct ActiveModule final : Host {
   void sendFromServer(xml::Element stanza) override;
   bool isMember(const Jid& user, std::string_view group) const override;
   void log(LogLevel level, std::string_view message) override;
+  void every(std::chrono::milliseconds period, TimerJob job) override;
+  void query(std::string sql, std::vector<std::optional<std::string>> params, DbDone done) override;
+
+  // Timers start once the module's snapshot is live and stop when it is replaced.
+  void startTimers();
+  void stopTimers();
+  // A timer job or query callback failed: counted, logged, recorded.
+  void recordFailure(const std::string& where, const std::string& what);
 
   std::shared_ptr<ModuleLibrary> library;
   config::ModuleSettings settings;
@@ -49,6 +79,8 @@ struct ActiveModule final : Host {
   std::vector<std::pair<HookPoint, SessionHook>> session_hooks;
   std::vector<DiscoHook> disco_hooks;
   std::vector<DecidedHook> decided_hooks;
+  ModuleServices& services;
+  std::vector<std::shared_ptr<ModuleTimer>> timers;
   mutable std::atomic<uint64_t> calls{0};
   mutable std::atomic<uint64_t> failures{0};
 };

@@ -99,13 +99,21 @@ struct ModuleHost::Snapshot {
   std::vector<Entry<DecidedHook>> decided;
 };
 
-ModuleHost::ModuleHost(EventSink& events, SendFn send, std::string default_dir)
+ModuleHost::ModuleHost(EventSink& events, SendFn send, std::string default_dir, DbPost db)
     : events_(events),
       send_(std::move(send)),
+      services_{jobs_, std::move(db)},
+      jobs_thread_([this]() { jobs_.run(); }),
       default_dir_(std::move(default_dir)),
       snapshot_(std::make_shared<const Snapshot>()) {}
 
-ModuleHost::~ModuleHost() { std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>()); }
+ModuleHost::~ModuleHost() {
+  for (const auto& m : snapshot()->modules) m->stopTimers();
+  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>());
+  // Cancelled timers and finished queries drain; then the thread ends.
+  jobs_guard_.reset();
+  jobs_thread_.join();
+}
 
 std::shared_ptr<const ModuleHost::Snapshot> ModuleHost::snapshot() const {
   return std::atomic_load(&snapshot_);
@@ -134,7 +142,8 @@ std::vector<std::string> ModuleHost::apply(const config::Config& cfg) {
       }
       libraries_[path] = library;
     }
-    auto active = std::make_shared<ActiveModule>(library, settings, events_, send_, groups);
+    auto active =
+        std::make_shared<ActiveModule>(library, settings, events_, send_, groups, services_);
     active->instance.reset(library->descriptor().create());
     try {
       active->instance->configure(settings.options);
@@ -187,6 +196,9 @@ std::vector<std::string> ModuleHost::apply(const config::Config& cfg) {
   for (const auto& [name, settings] : before) {
     if (!after.count(name)) changes.push_back(name + ": disabled");
   }
+  // Timers follow the swap: the new instances' start, the replaced ones' stop.
+  for (const auto& m : next->modules) m->startTimers();
+  for (const auto& m : previous->modules) m->stopTimers();
   std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(next)));
   return changes;
 }

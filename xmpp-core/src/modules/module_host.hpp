@@ -15,7 +15,12 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <thread>
+
 #include "config/config.hpp"
+#include "modules/active_module.hpp"
 #include "parley/event.hpp"
 #include "parley/hooks.hpp"
 #include "parley/host.hpp"
@@ -30,8 +35,9 @@ class ModuleHost {
   using SendFn = std::function<void(xml::Element)>;
 
   // `events` and `send` outlive the host. `default_dir` is where <name>.so are looked for when
-  // the configuration names no modules.dir.
-  ModuleHost(EventSink& events, SendFn send, std::string default_dir);
+  // the configuration names no modules.dir. `db` runs modules' queries (Host::query) on the
+  // core's database pool; without it their queries fail with a message.
+  ModuleHost(EventSink& events, SendFn send, std::string default_dir, DbPost db = {});
   ~ModuleHost();
 
   // Builds the module set `config` asks for and swaps it in. Throws config::ConfigError
@@ -72,6 +78,12 @@ class ModuleHost {
 
   EventSink& events_;
   SendFn send_;
+  // Timers and query results run here, one at a time, never on a network thread.
+  boost::asio::io_context jobs_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> jobs_guard_{
+      jobs_.get_executor()};
+  ModuleServices services_;
+  std::thread jobs_thread_;
   std::string default_dir_;
   std::shared_ptr<const Snapshot> snapshot_;  // std::atomic_load/store
   // Open libraries by path. Weak: a library whose last instance is gone (module disabled, and
