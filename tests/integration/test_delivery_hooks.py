@@ -1,14 +1,15 @@
-"""stanza.deliver and stanza.decided in a live parleyd, with the probe test module
-(tests/unit/module_host/fixtures): a refusal at delivery reaches the sender as a stanza error
-naming the clause and never reaches the recipient, also for offline messages at login; a
-rewrite at delivery is what the recipient gets; the decided observer sees every stanza with
-its verdict."""
+"""Hook points beyond the stanza chain in a live parleyd, with the probe test module
+(tests/unit/module_host/fixtures): stanza.deliver (a refusal reaches the sender as a stanza
+error naming the clause and never the recipient, offline messages at login included; a
+rewrite is what the recipient gets), stanza.decided (sees every stanza with its verdict),
+sasl.authenticated (refuses one account's login with a clear SASL failure) and
+iq.<namespace> (a module answers iqs in its own namespace)."""
 
 import json
 import os
 import time
 
-from xmpp_helpers import RawClient, q, stanza_error
+from xmpp_helpers import DOMAIN, AuthFailed, RawClient, q, stanza_error
 
 SERVER_EXTRA_YAML = f"""
 modules:
@@ -16,6 +17,8 @@ modules:
   probe:
     deliver: reject
     observe: true
+    refuse_login: dave@{DOMAIN}
+    iq_ns: urn:test:probe
 """
 
 
@@ -81,3 +84,37 @@ def test_a_rewrite_at_delivery_is_what_the_recipient_gets(server):
     finally:
         server.config.write_text(good)
         server.ctl("module", "reload", "probe")
+
+
+def test_a_module_refuses_one_accounts_login(server):
+    with RawClient(server) as dave:
+        dave.open_stream()
+        dave.starttls()
+        try:
+            dave.authenticate("dave", server.password("dave"))
+        except AuthFailed as failed:
+            assert failed.condition == "account-disabled"
+            text = failed.element.findtext("{urn:ietf:params:xml:ns:xmpp-sasl}text")
+            assert text == "Blocked by the IM policy (§0 Testing): your IM access is suspended."
+        else:
+            raise AssertionError("dave's login was not refused")
+    with RawClient(server) as erin:
+        erin.login("erin", resource="allowed")  # everyone else logs in as before
+    out = server.ctl("events", "search", "--module", "probe", "--actor", f"dave@{DOMAIN}",
+                     "--json").stdout
+    assert any(json.loads(line)["kind"] == "probe.login_refused"
+               for line in out.splitlines() if line.strip())
+
+
+def test_a_module_answers_its_own_iq_namespace(server):
+    with RawClient(server) as alice:
+        alice.login("alice", resource="iq")
+        reply = alice.iq("get", "<question xmlns='urn:test:probe'/>")
+        assert reply.get("type") == "result"
+        answer = reply.find("{urn:test:probe}answer")
+        assert answer is not None and answer.get("to") == alice.jid
+        reply = alice.iq("set", "<question xmlns='urn:test:probe'/>")
+        assert stanza_error(reply)[1:] == ("bad-request", "only get")
+        # A namespace nobody serves is still feature-not-implemented.
+        reply = alice.iq("get", "<question xmlns='urn:test:nobody'/>")
+        assert stanza_error(reply)[1] == "feature-not-implemented"

@@ -194,6 +194,7 @@ int main(int argc, char** argv) {
   router::Router router(ctx);
   ctx.setRouter(&router);
   xep::registerCoreServices(router);
+  modules::ModuleHost::reserveNamespaces(router.serviceNamespaces());
 
   // Compliance events: batched into PostgreSQL, spooled to disk while it is unreachable. If
   // even the spool fails, traffic is refused (new connections and every client stanza)

@@ -335,3 +335,54 @@ TEST_CASE("module host: without a database, queries fail with a message", "[modu
                          [](const auto& e) { return e.kind == "probe.query"; });
   CHECK(it->detail_json.find("no database") != std::string::npos);
 }
+
+TEST_CASE("module host: sasl.authenticated may refuse a login; iq.<namespace> answers",
+          "[modules]") {
+  RecordingSink sink;
+  ModuleHost host(
+      sink, [](parley::xml::Element) {}, PARLEY_TEST_MODULE_DIR);
+  ModuleHost::reserveNamespaces({"jabber:iq:roster"});
+  auto probe = module("probe", "pass", "L");
+  probe.options["refuse_login"] = "mallory@example.org";
+  probe.options["iq_ns"] = "urn:test:probe";
+  host.apply(configWith({probe}));
+
+  parley::LoginInfo info{"192.0.2.7", "SCRAM-SHA-256", true};
+  CHECK(host.runLogin(*parley::Jid::parse("alice@example.org"), info).kind == Verdict::Kind::Pass);
+  sink.taken();
+  Verdict refused = host.runLogin(*parley::Jid::parse("mallory@example.org"), info);
+  CHECK(refused.kind == Verdict::Kind::Reject);
+  CHECK(refused.text == "Blocked by the IM policy (§0 Testing): your IM access is suspended.");
+  auto events = sink.taken();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].kind == "probe.login_refused");
+
+  parley::Stanza iq;
+  iq.element = parley::xml::Element(std::string(parley::ns::kClient), "iq");
+  iq.element.setAttr("type", "get");
+  iq.element.addChild("urn:test:probe", "question");
+  iq.from = *parley::Jid::parse("alice@example.org/desk");
+  parley::xml::Element reply;
+  auto answered = host.runIq(iq, reply);
+  REQUIRE(answered);
+  CHECK(answered->kind == Verdict::Kind::Pass);
+  CHECK(reply.name() == "answer");
+  CHECK(reply.attrOr("to") == "alice@example.org/desk");
+  parley::Stanza other = iq;
+  other.element = parley::xml::Element(std::string(parley::ns::kClient), "iq");
+  other.element.addChild("urn:test:other", "question");
+  CHECK_FALSE(host.runIq(other, reply));
+
+  // The core's own namespaces cannot be taken over, nor can two modules share one.
+  auto roster = module("probe", "pass", "R");
+  roster.options["iq_ns"] = "jabber:iq:roster";
+  CHECK(errorOf(host, configWith({roster})).find("serves jabber:iq:roster itself") !=
+        std::string::npos);
+  auto first = module("probe", "pass", "A");
+  first.options["iq_ns"] = "urn:test:probe";
+  auto second = module("probe_b", "pass", "B");
+  second.options["iq_ns"] = "urn:test:probe";
+  CHECK(errorOf(host, configWith({first, second})).find("already answers urn:test:probe") !=
+        std::string::npos);
+  ModuleHost::reserveNamespaces({});
+}

@@ -52,6 +52,8 @@ class RecordingHost final : public parley::Host {
   }
   void onDiscoInfo(parley::DiscoHook hook) override { disco_hooks.push_back(std::move(hook)); }
   void onDecided(parley::DecidedHook) override {}
+  void onLogin(parley::LoginHook) override {}
+  void onIq(std::string, parley::IqHook) override {}
   void every(std::chrono::milliseconds, parley::TimerJob) override {}
   void query(std::string, std::vector<std::optional<std::string>>, parley::DbDone) override {}
   void emit(ComplianceEvent event) override { emitted.push_back(std::move(event)); }

@@ -38,6 +38,8 @@ struct RecordingHost final : Host {
   }
   void onDiscoInfo(DiscoHook) override {}
   void onDecided(DecidedHook) override {}
+  void onLogin(LoginHook) override {}
+  void onIq(std::string, IqHook) override {}
   void every(std::chrono::milliseconds, TimerJob) override {}
   void query(std::string, std::vector<std::optional<std::string>>, DbDone) override {}
   void emit(ComplianceEvent event) override { events.push_back(std::move(event)); }

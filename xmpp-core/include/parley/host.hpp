@@ -33,6 +33,20 @@ using DiscoHook = std::function<void(const Jid&, std::vector<std::string>&)>;
 // is routed. What an archive records: what actually happened. It cannot change anything.
 using DecidedHook = std::function<void(const Stanza&, const Verdict&)>;
 
+// SaslAuthenticated: the credentials were right; a hook may still refuse the login (an account
+// whose IM access was revoked). `account` is the bare JID.
+struct LoginInfo {
+  std::string ip;         // the client's address
+  std::string mechanism;  // "SCRAM-SHA-256", "PLAIN", ...
+  bool tls = false;
+};
+using LoginHook = std::function<Verdict(const Jid& account, const LoginInfo& info)>;
+
+// IqNamespace: a module answers iqs addressed to the server whose payload is in its
+// namespace. It returns pass to answer with a result carrying `reply` (when `reply` was given a
+// name) or an empty result, or reject{condition, text} to answer with that error.
+using IqHook = std::function<Verdict(const Stanza& iq, xml::Element& reply)>;
+
 // A periodic job (Host::every): runs on the core's module-jobs thread, never a network thread.
 using TimerJob = std::function<void()>;
 
@@ -58,6 +72,9 @@ class Host {
   virtual void onSession(HookPoint point, SessionHook hook) = 0;
   virtual void onDiscoInfo(DiscoHook hook) = 0;
   virtual void onDecided(DecidedHook hook) = 0;
+  virtual void onLogin(LoginHook hook) = 0;
+  // Refused with std::logic_error if the core itself serves `ns` (roster, disco, ...).
+  virtual void onIq(std::string ns, IqHook hook) = 0;
 
   // Records an event outside a verdict (the core adds module, clause, id, node and time).
   virtual void emit(ComplianceEvent event) = 0;

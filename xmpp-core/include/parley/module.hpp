@@ -18,7 +18,8 @@
 namespace parley {
 
 // 2: Host::onDecided, BeforeLocalDelivery dispatched. 3: Host::every, Host::query.
-inline constexpr uint32_t kApiVersion = 3;
+// 4: Host::onLogin (sasl.authenticated), Host::onIq (iq.<namespace>).
+inline constexpr uint32_t kApiVersion = 4;
 
 struct ConfigError : std::runtime_error {
   ConfigError(std::string key_, const std::string& message)

@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
+#include <mutex>
 #include <stdexcept>
 
 #include "util/log.hpp"
@@ -18,6 +19,9 @@ bool dispatched(HookPoint point) {
     case HookPoint::PreRoute:
     case HookPoint::BeforeLocalDelivery:
     case HookPoint::Decided:
+    case HookPoint::SaslAuthenticated:
+    case HookPoint::IqNamespace:
+    case HookPoint::Timer:
     case HookPoint::SessionOpened:
     case HookPoint::SessionClosed:
     case HookPoint::DiscoInfo:
@@ -91,6 +95,33 @@ void ActiveModule::onDiscoInfo(DiscoHook hook) {
 void ActiveModule::onDecided(DecidedHook hook) {
   if (!attaching) throw std::logic_error("hooks can only be registered in attach()");
   decided_hooks.push_back(std::move(hook));
+}
+
+namespace {
+std::mutex reserved_mutex;
+std::set<std::string> reserved_namespaces;
+}  // namespace
+
+void ActiveModule::setReservedNamespaces(std::set<std::string> namespaces) {
+  std::lock_guard lock(reserved_mutex);
+  reserved_namespaces = std::move(namespaces);
+}
+
+void ActiveModule::onLogin(LoginHook hook) {
+  if (!attaching) throw std::logic_error("hooks can only be registered in attach()");
+  login_hooks.push_back(std::move(hook));
+}
+
+void ActiveModule::onIq(std::string ns, IqHook hook) {
+  if (!attaching) throw std::logic_error("hooks can only be registered in attach()");
+  {
+    std::lock_guard lock(reserved_mutex);
+    if (ns.empty() || reserved_namespaces.count(ns)) {
+      throw std::logic_error("the core serves " + (ns.empty() ? std::string("''") : ns) +
+                             " itself; a module cannot take it over");
+    }
+  }
+  iq_hooks.emplace_back(std::move(ns), std::move(hook));
 }
 
 void ActiveModule::every(std::chrono::milliseconds period, TimerJob job) {

@@ -45,6 +45,8 @@ struct ActiveModule final : Host, std::enable_shared_from_this<ActiveModule> {
   ActiveModule(std::shared_ptr<ModuleLibrary> lib, config::ModuleSettings settings_,
                EventSink& events_, std::function<void(xml::Element)>& send_,
                std::shared_ptr<const GroupMap> groups_, ModuleServices& services_);
+  // Namespaces the core serves itself, which no module may take over.
+  static void setReservedNamespaces(std::set<std::string> namespaces);
   ~ActiveModule() override;
 
   // Host
@@ -52,6 +54,8 @@ struct ActiveModule final : Host, std::enable_shared_from_this<ActiveModule> {
   void onSession(HookPoint point, SessionHook hook) override;
   void onDiscoInfo(DiscoHook hook) override;
   void onDecided(DecidedHook hook) override;
+  void onLogin(LoginHook hook) override;
+  void onIq(std::string ns, IqHook hook) override;
   void emit(ComplianceEvent event) override;
   void sendFromServer(xml::Element stanza) override;
   bool isMember(const Jid& user, std::string_view group) const override;
@@ -79,6 +83,8 @@ struct ActiveModule final : Host, std::enable_shared_from_this<ActiveModule> {
   std::vector<std::pair<HookPoint, SessionHook>> session_hooks;
   std::vector<DiscoHook> disco_hooks;
   std::vector<DecidedHook> decided_hooks;
+  std::vector<LoginHook> login_hooks;
+  std::vector<std::pair<std::string, IqHook>> iq_hooks;
   ModuleServices& services;
   std::vector<std::shared_ptr<ModuleTimer>> timers;
   mutable std::atomic<uint64_t> calls{0};

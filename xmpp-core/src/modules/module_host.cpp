@@ -41,14 +41,15 @@ ComplianceEvent eventAbout(const Stanza& stanza) {
 }
 
 // Fail closed: a hook that throws or runs over its budget gets its module's on_error verdict,
-// is counted, and is recorded.
-Verdict callStanzaHook(ActiveModule& m, const StanzaHook& hook, HookPoint point, Stanza& stanza) {
+// is counted, and is recorded (`about` says whom the failure event concerns).
+template <class Call>
+Verdict callGuarded(ActiveModule& m, HookPoint point, ComplianceEvent about, Call&& call) {
   m.calls.fetch_add(1, std::memory_order_relaxed);
   std::string failure;
   Verdict verdict;
   const auto start = std::chrono::steady_clock::now();
   try {
-    verdict = hook(stanza);
+    verdict = call();
   } catch (const std::exception& e) {
     failure = std::string("threw: ") + e.what();
   } catch (...) {
@@ -65,20 +66,23 @@ Verdict callStanzaHook(ActiveModule& m, const StanzaHook& hook, HookPoint point,
   m.failures.fetch_add(1, std::memory_order_relaxed);
   log::warn("module ", m.name, " at ", hookPointName(point), " ", failure,
             "; applying on_error=", m.settings.on_error);
-  ComplianceEvent e = eventAbout(stanza);
-  e.kind = m.name + ".failure";
-  e.action = EventAction::Error;
-  e.severity = Severity::High;
-  e.detail_json =
+  about.kind = m.name + ".failure";
+  about.action = EventAction::Error;
+  about.severity = Severity::High;
+  about.detail_json =
       boost::json::serialize(boost::json::object{{"hook", std::string(hookPointName(point))},
                                                  {"error", failure},
                                                  {"on_error", m.settings.on_error}});
-  m.emit(std::move(e));
+  m.emit(std::move(about));
   if (m.settings.on_error == "pass") return Verdict::pass();
   return Verdict::reject(
       "the check could not be completed, so this was not sent. Please try again later; if it "
       "keeps happening, tell your administrator.",
       "policy-violation");
+}
+
+Verdict callStanzaHook(ActiveModule& m, const StanzaHook& hook, HookPoint point, Stanza& stanza) {
+  return callGuarded(m, point, eventAbout(stanza), [&]() { return hook(stanza); });
 }
 
 // The settings as written, to tell a changed module from one merely re-applied.
@@ -97,6 +101,8 @@ struct ModuleHost::Snapshot {
   std::array<std::vector<Entry<SessionHook>>, kPoints> session;
   std::vector<Entry<DiscoHook>> disco;
   std::vector<Entry<DecidedHook>> decided;
+  std::vector<Entry<LoginHook>> login;
+  std::map<std::string, Entry<IqHook>, std::less<>> iq;  // namespace → its module's handler
 };
 
 ModuleHost::ModuleHost(EventSink& events, SendFn send, std::string default_dir, DbPost db)
@@ -173,11 +179,22 @@ std::vector<std::string> ModuleHost::apply(const config::Config& cfg) {
     }
     for (const auto& hook : m->disco_hooks) next->disco.push_back({m.get(), &hook});
     for (const auto& hook : m->decided_hooks) next->decided.push_back({m.get(), &hook});
+    for (const auto& hook : m->login_hooks) next->login.push_back({m.get(), &hook});
+    for (const auto& [ns, hook] : m->iq_hooks) {
+      auto [it, added] = next->iq.emplace(ns, Entry<IqHook>{m.get(), &hook});
+      if (!added) {
+        const auto* settings = &m->settings;
+        throw config::ConfigError(cfg.path, settings->line, "modules." + m->name,
+                                  "module " + it->second.module->name + " already answers " + ns +
+                                      "; two modules cannot own one namespace");
+      }
+    }
   }
   for (auto& entries : next->stanza) sortByPriority(entries);
   for (auto& entries : next->session) sortByPriority(entries);
   sortByPriority(next->disco);
   sortByPriority(next->decided);
+  sortByPriority(next->login);
 
   // What changed, for the log and the admin event.
   auto previous = snapshot();
@@ -278,9 +295,53 @@ void ModuleHost::runDecided(const Stanza& stanza, const Verdict& verdict) const 
   }
 }
 
+Verdict ModuleHost::runLogin(const Jid& account, const LoginInfo& info) const {
+  auto snap = snapshot();
+  for (const auto& entry : snap->login) {
+    ActiveModule& m = *entry.module;
+    ComplianceEvent about;
+    about.actor = account.full();
+    about.session = "c2s " + info.ip;
+    Verdict v = callGuarded(m, HookPoint::SaslAuthenticated, about,
+                            [&]() { return (*entry.hook)(account, info); });
+    if (m.settings.monitor_only && v.stops()) {
+      ComplianceEvent e = v.event ? std::move(*v.event) : about;
+      if (e.kind.empty()) e.kind = m.name + ".would_block";
+      e.action = EventAction::WouldBlock;
+      m.emit(std::move(e));
+      continue;
+    }
+    if (v.event) m.emit(std::move(*v.event));
+    v.event.reset();
+    if (v.stops()) {
+      v.kind = Verdict::Kind::Reject;  // a login cannot be dropped silently
+      v.text = "Blocked by the IM policy (" + m.clause + "): " + v.text;
+      return v;
+    }
+  }
+  return Verdict::pass();
+}
+
+std::optional<Verdict> ModuleHost::runIq(const Stanza& iq, xml::Element& reply) const {
+  const xml::Element* payload = iq.element.firstChildElement();
+  if (!payload) return std::nullopt;
+  auto snap = snapshot();
+  auto it = snap->iq.find(payload->ns());
+  if (it == snap->iq.end()) return std::nullopt;
+  ActiveModule& m = *it->second.module;
+  const IqHook& hook = *it->second.hook;
+  Verdict v =
+      callGuarded(m, HookPoint::IqNamespace, eventAbout(iq), [&]() { return hook(iq, reply); });
+  if (v.event) m.emit(std::move(*v.event));
+  v.event.reset();
+  return v;
+}
+
 bool ModuleHost::hasHooks(HookPoint point) const {
   auto snap = snapshot();
   if (point == HookPoint::Decided) return !snap->decided.empty();
+  if (point == HookPoint::SaslAuthenticated) return !snap->login.empty();
+  if (point == HookPoint::IqNamespace) return !snap->iq.empty();
   return !snap->stanza[static_cast<size_t>(point)].empty();
 }
 

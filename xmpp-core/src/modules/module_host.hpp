@@ -12,6 +12,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,7 +55,12 @@ class ModuleHost {
   void runDiscoInfo(const Jid& entity, std::vector<std::string>& features) const;
   // stanza.decided: observers only; a failing observer is counted and logged, never fatal.
   void runDecided(const Stanza& stanza, const Verdict& verdict) const;
-  bool hasHooks(HookPoint point) const;  // stanza hooks at `point`, or decided observers
+  // sasl.authenticated: pass, or the first refusal (clause-prefixed) of the login.
+  Verdict runLogin(const Jid& account, const LoginInfo& info) const;
+  // iq.<namespace>: the verdict of the module owning the iq's payload namespace (its reply
+  // payload in `reply`), or nullopt when no module owns it.
+  std::optional<Verdict> runIq(const Stanza& iq, xml::Element& reply) const;
+  bool hasHooks(HookPoint point) const;  // any hook registered at `point`
 
   struct Info {
     std::string name;
@@ -66,6 +73,11 @@ class ModuleHost {
     uint64_t failures = 0;
   };
   std::vector<Info> active() const;
+
+  // The iq namespaces the core serves itself; Host::onIq refuses them.
+  static void reserveNamespaces(std::set<std::string> namespaces) {
+    ActiveModule::setReservedNamespaces(std::move(namespaces));
+  }
 
   // Where `config` says <name>.so files are.
   std::string moduleDir(const config::Config& config) const {

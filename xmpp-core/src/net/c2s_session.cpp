@@ -824,6 +824,26 @@ awaitable<bool> C2sSession::saslFailure(const std::string& condition, const std:
 }
 
 awaitable<bool> C2sSession::saslSuccess(const std::string& additional) {
+  // sasl.authenticated: the credentials were right, a policy module may still refuse the
+  // login (IM access revoked). Not a failed guess, so nothing is throttled.
+  const auto& modules = ctx_.modules();
+  if (modules.hasHooks(HookPoint::SaslAuthenticated)) {
+    LoginInfo info{peer_ip_, sasl_mechanism_, tls_active_};
+    Verdict verdict = modules.runLogin(*Jid::parse(sasl_account_), info);
+    if (verdict.kind == Verdict::Kind::Reject) {
+      // RFC 6120 §6.5 conditions only; a policy refusal reads as a disabled account.
+      static constexpr std::string_view kSaslConditions[] = {
+          "account-disabled", "credentials-expired", "not-authorized", "temporary-auth-failure"};
+      std::string condition = "account-disabled";
+      for (auto c : kSaslConditions) {
+        if (verdict.condition == c) condition = verdict.condition;
+      }
+      log::info("c2s ", peer_ip_, ": login of '", sasl_account_,
+                "' refused by policy: ", verdict.text);
+      co_await send(saslFailureElement(condition, verdict.text));
+      co_return true;
+    }
+  }
   ctx_.throttle().recordSuccess(peer_ip_, sasl_account_, std::chrono::steady_clock::now());
   node_ = Jid::parse(sasl_account_)->node();
   co_await send(saslElement("success", auth::base64Encode(additional)));

@@ -298,6 +298,22 @@ Task<void> Router::routeIq(Stanza& stanza, const SessionPtr& session) {
     bounce(session, stanza.element, "bad-request", "An iq get or set must carry one payload.");
     co_return;
   }
+  if (to_server && ctx_.modules().hasHooks(HookPoint::IqNamespace)) {
+    // iq.<namespace>: a policy module's own service (e.g. an acknowledgement service).
+    xml::Element payload_reply;
+    if (auto verdict = ctx_.modules().runIq(stanza, payload_reply)) {
+      if (verdict->kind == Verdict::Kind::Reject) {
+        bounce(session, stanza.element,
+               verdict->condition.empty() ? "bad-request" : verdict->condition, verdict->text,
+               verdict->retry_after_change ? "modify" : "");
+      } else if (verdict->kind != Verdict::Kind::Drop && session) {
+        xml::Element reply = makeResult(stanza);
+        if (!payload_reply.name().empty()) reply.addChild(std::move(payload_reply));
+        deliver(session, std::move(reply));
+      }
+      co_return;
+    }
+  }
   auto it = iq_services_.find(payload->ns());
   if (it == iq_services_.end()) {
     bounce(session, stanza.element, "feature-not-implemented",

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "parley/stanza.hpp"
@@ -67,6 +68,12 @@ class Router {
 
   // Registers the service answering iqs whose payload is in `ns`.
   void addIqService(std::string ns, IqService service);
+  // The namespaces the core answers itself (no module may take them over).
+  std::set<std::string> serviceNamespaces() const {
+    std::set<std::string> out;
+    for (const auto& [ns, service] : iq_services_) out.insert(ns);
+    return out;
+  }
   // Features the server advertises in disco#info (kept with the services that provide them).
   void addServerFeature(std::string feature) { server_features_.push_back(std::move(feature)); }
   const std::vector<std::string>& serverFeatures() const { return server_features_; }
