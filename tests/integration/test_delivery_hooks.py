@@ -3,7 +3,8 @@
 error naming the clause and never the recipient, offline messages at login included; a
 rewrite is what the recipient gets), stanza.decided (sees every stanza with its verdict),
 sasl.authenticated (refuses one account's login with a clear SASL failure) and
-iq.<namespace> (a module answers iqs in its own namespace)."""
+iq.<namespace> (a module answers iqs in its own namespace) and stream.features (a module
+edits the features offered)."""
 
 import json
 import os
@@ -19,6 +20,7 @@ modules:
     observe: true
     refuse_login: dave@{DOMAIN}
     iq_ns: urn:test:probe
+    feature: urn:test:probe:feature
 """
 
 
@@ -118,3 +120,13 @@ def test_a_module_answers_its_own_iq_namespace(server):
         # A namespace nobody serves is still feature-not-implemented.
         reply = alice.iq("get", "<question xmlns='urn:test:nobody'/>")
         assert stanza_error(reply)[1] == "feature-not-implemented"
+
+
+def test_a_module_adds_a_stream_feature_after_authentication(server):
+    with RawClient(server) as alice:
+        features = alice.open_stream()
+        assert features.find("{urn:test:probe:feature}probe") is None  # not before TLS
+        alice.starttls()
+        features = alice.authenticate("alice", server.password("alice"))
+        added = features.find("{urn:test:probe:feature}probe")
+        assert added is not None and added.get("for") == f"alice@{DOMAIN}"

@@ -386,3 +386,22 @@ TEST_CASE("module host: sasl.authenticated may refuse a login; iq.<namespace> an
         std::string::npos);
   ModuleHost::reserveNamespaces({});
 }
+
+TEST_CASE("module host: stream.features lets a module edit what clients are offered", "[modules]") {
+  RecordingSink sink;
+  ModuleHost host(
+      sink, [](parley::xml::Element) {}, PARLEY_TEST_MODULE_DIR);
+  CHECK_FALSE(host.hasHooks(HookPoint::StreamFeatures));
+  auto probe = module("probe", "pass", "F");
+  probe.options["feature"] = "urn:test:probe:feature";
+  host.apply(configWith({probe}));
+  REQUIRE(host.hasHooks(HookPoint::StreamFeatures));
+  parley::xml::Element before_auth(std::string(parley::ns::kClient), "features");
+  host.runStreamFeatures(parley::Jid(), before_auth);
+  CHECK(before_auth.children().empty());
+  parley::xml::Element after_auth(std::string(parley::ns::kClient), "features");
+  host.runStreamFeatures(*parley::Jid::parse("alice@example.org"), after_auth);
+  const auto* added = after_auth.child("probe", "urn:test:probe:feature");
+  REQUIRE(added != nullptr);
+  CHECK(added->attrOr("for") == "alice@example.org");
+}

@@ -44,6 +44,7 @@ struct RecordingHost final : Host {
   void onDiscoInfo(DiscoHook) override {}
   void onDecided(DecidedHook) override {}
   void onLogin(LoginHook) override {}
+  void onStreamFeatures(FeaturesHook) override {}
   void onIq(std::string, IqHook) override {}
   void every(std::chrono::milliseconds, TimerJob) override {}
   void query(std::string, std::vector<std::optional<std::string>>, DbDone) override {}

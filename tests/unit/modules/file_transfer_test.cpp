@@ -53,6 +53,7 @@ class RecordingHost final : public parley::Host {
   void onDiscoInfo(parley::DiscoHook hook) override { disco_hooks.push_back(std::move(hook)); }
   void onDecided(parley::DecidedHook) override {}
   void onLogin(parley::LoginHook) override {}
+  void onStreamFeatures(parley::FeaturesHook) override {}
   void onIq(std::string, parley::IqHook) override {}
   void every(std::chrono::milliseconds, parley::TimerJob) override {}
   void query(std::string, std::vector<std::optional<std::string>>, parley::DbDone) override {}

@@ -47,6 +47,11 @@ using LoginHook = std::function<Verdict(const Jid& account, const LoginInfo& inf
 // name) or an empty result, or reject{condition, text} to answer with that error.
 using IqHook = std::function<Verdict(const Stanza& iq, xml::Element& reply)>;
 
+// StreamFeatures: the <stream:features/> a client is offered, to edit (add a feature, or hide
+// one, e.g. a SASL mechanism the policy forbids). `account` is the authenticated bare JID, or
+// empty before authentication.
+using FeaturesHook = std::function<void(const Jid& account, xml::Element& features)>;
+
 // A periodic job (Host::every): runs on the core's module-jobs thread, never a network thread.
 using TimerJob = std::function<void()>;
 
@@ -73,6 +78,7 @@ class Host {
   virtual void onDiscoInfo(DiscoHook hook) = 0;
   virtual void onDecided(DecidedHook hook) = 0;
   virtual void onLogin(LoginHook hook) = 0;
+  virtual void onStreamFeatures(FeaturesHook hook) = 0;
   // Refused with std::logic_error if the core itself serves `ns` (roster, disco, ...).
   virtual void onIq(std::string ns, IqHook hook) = 0;
 

@@ -18,7 +18,8 @@
 namespace parley {
 
 // 2: Host::onDecided, BeforeLocalDelivery dispatched. 3: Host::every, Host::query.
-// 4: Host::onLogin (sasl.authenticated), Host::onIq (iq.<namespace>).
+// 4: Host::onLogin (sasl.authenticated), Host::onIq (iq.<namespace>),
+// Host::onStreamFeatures.
 inline constexpr uint32_t kApiVersion = 4;
 
 struct ConfigError : std::runtime_error {

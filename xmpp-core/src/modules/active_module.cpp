@@ -20,6 +20,7 @@ bool dispatched(HookPoint point) {
     case HookPoint::BeforeLocalDelivery:
     case HookPoint::Decided:
     case HookPoint::SaslAuthenticated:
+    case HookPoint::StreamFeatures:
     case HookPoint::IqNamespace:
     case HookPoint::Timer:
     case HookPoint::SessionOpened:
@@ -110,6 +111,11 @@ void ActiveModule::setReservedNamespaces(std::set<std::string> namespaces) {
 void ActiveModule::onLogin(LoginHook hook) {
   if (!attaching) throw std::logic_error("hooks can only be registered in attach()");
   login_hooks.push_back(std::move(hook));
+}
+
+void ActiveModule::onStreamFeatures(FeaturesHook hook) {
+  if (!attaching) throw std::logic_error("hooks can only be registered in attach()");
+  features_hooks.push_back(std::move(hook));
 }
 
 void ActiveModule::onIq(std::string ns, IqHook hook) {

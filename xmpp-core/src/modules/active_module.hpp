@@ -55,6 +55,7 @@ struct ActiveModule final : Host, std::enable_shared_from_this<ActiveModule> {
   void onDiscoInfo(DiscoHook hook) override;
   void onDecided(DecidedHook hook) override;
   void onLogin(LoginHook hook) override;
+  void onStreamFeatures(FeaturesHook hook) override;
   void onIq(std::string ns, IqHook hook) override;
   void emit(ComplianceEvent event) override;
   void sendFromServer(xml::Element stanza) override;
@@ -84,6 +85,7 @@ struct ActiveModule final : Host, std::enable_shared_from_this<ActiveModule> {
   std::vector<DiscoHook> disco_hooks;
   std::vector<DecidedHook> decided_hooks;
   std::vector<LoginHook> login_hooks;
+  std::vector<FeaturesHook> features_hooks;
   std::vector<std::pair<std::string, IqHook>> iq_hooks;
   ModuleServices& services;
   std::vector<std::shared_ptr<ModuleTimer>> timers;

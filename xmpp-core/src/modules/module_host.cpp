@@ -102,6 +102,7 @@ struct ModuleHost::Snapshot {
   std::vector<Entry<DiscoHook>> disco;
   std::vector<Entry<DecidedHook>> decided;
   std::vector<Entry<LoginHook>> login;
+  std::vector<Entry<FeaturesHook>> features;
   std::map<std::string, Entry<IqHook>, std::less<>> iq;  // namespace → its module's handler
 };
 
@@ -180,6 +181,7 @@ std::vector<std::string> ModuleHost::apply(const config::Config& cfg) {
     for (const auto& hook : m->disco_hooks) next->disco.push_back({m.get(), &hook});
     for (const auto& hook : m->decided_hooks) next->decided.push_back({m.get(), &hook});
     for (const auto& hook : m->login_hooks) next->login.push_back({m.get(), &hook});
+    for (const auto& hook : m->features_hooks) next->features.push_back({m.get(), &hook});
     for (const auto& [ns, hook] : m->iq_hooks) {
       auto [it, added] = next->iq.emplace(ns, Entry<IqHook>{m.get(), &hook});
       if (!added) {
@@ -195,6 +197,7 @@ std::vector<std::string> ModuleHost::apply(const config::Config& cfg) {
   sortByPriority(next->disco);
   sortByPriority(next->decided);
   sortByPriority(next->login);
+  sortByPriority(next->features);
 
   // What changed, for the log and the admin event.
   auto previous = snapshot();
@@ -295,6 +298,19 @@ void ModuleHost::runDecided(const Stanza& stanza, const Verdict& verdict) const 
   }
 }
 
+void ModuleHost::runStreamFeatures(const Jid& account, xml::Element& features) const {
+  auto snap = snapshot();
+  for (const auto& entry : snap->features) {
+    entry.module->calls.fetch_add(1, std::memory_order_relaxed);
+    try {
+      (*entry.hook)(account, features);
+    } catch (const std::exception& e) {
+      entry.module->failures.fetch_add(1, std::memory_order_relaxed);
+      log::warn("module ", entry.module->name, " at stream.features threw: ", e.what());
+    }
+  }
+}
+
 Verdict ModuleHost::runLogin(const Jid& account, const LoginInfo& info) const {
   auto snap = snapshot();
   for (const auto& entry : snap->login) {
@@ -341,6 +357,7 @@ bool ModuleHost::hasHooks(HookPoint point) const {
   auto snap = snapshot();
   if (point == HookPoint::Decided) return !snap->decided.empty();
   if (point == HookPoint::SaslAuthenticated) return !snap->login.empty();
+  if (point == HookPoint::StreamFeatures) return !snap->features.empty();
   if (point == HookPoint::IqNamespace) return !snap->iq.empty();
   return !snap->stanza[static_cast<size_t>(point)].empty();
 }

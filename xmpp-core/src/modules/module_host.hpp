@@ -55,6 +55,8 @@ class ModuleHost {
   void runDiscoInfo(const Jid& entity, std::vector<std::string>& features) const;
   // stanza.decided: observers only; a failing observer is counted and logged, never fatal.
   void runDecided(const Stanza& stanza, const Verdict& verdict) const;
+  // stream.features: modules edit the features offered (failures are logged and skipped).
+  void runStreamFeatures(const Jid& account, xml::Element& features) const;
   // sasl.authenticated: pass, or the first refusal (clause-prefixed) of the login.
   Verdict runLogin(const Jid& account, const LoginInfo& info) const;
   // iq.<namespace>: the verdict of the module owning the iq's payload namespace (its reply

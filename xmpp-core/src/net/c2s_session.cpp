@@ -521,6 +521,13 @@ void C2sSession::appendFeatures(std::string& out) {
     features.addChild("urn:xmpp:features:pre-approval", "sub");
     addLimits(config_->limits.max_stanza_bytes);
   }
+  if (ctx_.modules().hasHooks(HookPoint::StreamFeatures)) {
+    Jid account;
+    if (phase_ == Phase::PreBind) {
+      if (auto j = Jid::make(node_, domain_)) account = *j;
+    }
+    ctx_.modules().runStreamFeatures(account, features);
+  }
   out += "<stream:features>";
   for (const auto& child : features.children()) {
     if (child.element) xml::serialize(*child.element, out, ns::kClient);
