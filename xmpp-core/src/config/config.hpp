@@ -38,16 +38,16 @@ struct ListenEndpoint {
 struct ModuleSettings {
   std::string name;
   bool enabled = true;
-  bool monitor_only = false;               // record would_block, let the stanza pass
-  std::optional<int> priority;             // lower runs first; default from the module
-  std::string on_error = "reject";         // reject | pass: verdict when the module fails
+  bool monitor_only = false;        // record would_block, let the stanza pass
+  std::optional<int> priority;      // lower runs first; default from the module
+  std::string on_error = "reject";  // reject | pass: verdict when the module fails
   // Per hook call, wall-clock; over it counts as a failure. Wall-clock includes time the thread
   // waited for a CPU, and on a busy machine that alone reaches several ms (a 5 ms default
   // refused stray stanzas under load in the benchmark), so the default only catches a module
   // that blocks. The thread's CPU time would be exact but costs a system call per reading.
   std::chrono::microseconds budget{100000};
-  YAML::Node options;                      // the module's own keys
-  int line = 0;                            // of modules.<name>
+  YAML::Node options;  // the module's own keys
+  int line = 0;        // of modules.<name>
 };
 
 struct Config {
