@@ -405,3 +405,33 @@ TEST_CASE("module host: stream.features lets a module edit what clients are offe
   REQUIRE(added != nullptr);
   CHECK(added->attrOr("for") == "alice@example.org");
 }
+
+TEST_CASE("module host: an observer that throws is counted and recorded, the rest still run",
+          "[modules]") {
+  RecordingSink sink;
+  ModuleHost host(
+      sink, [](parley::xml::Element) {}, PARLEY_TEST_MODULE_DIR);
+  auto failing = module("probe", "pass", "X");
+  failing.options["observe"] = true;
+  failing.options["observe_throws"] = true;
+  auto working = module("probe_b", "pass", "Y");
+  working.options["observe"] = true;
+  host.apply(configWith({failing, working}));
+  sink.taken();
+  auto stanza = message();
+  host.runDecided(stanza, Verdict::pass());
+  auto events = sink.taken();
+  REQUIRE(events.size() == 2);
+  auto failure = std::find_if(events.begin(), events.end(),
+                              [](const auto& e) { return e.kind == "probe.failure"; });
+  REQUIRE(failure != events.end());
+  CHECK(failure->action == EventAction::Error);
+  CHECK(failure->stanza_id == "m1");  // whom it concerns comes along
+  CHECK(failure->detail_json.find("stanza.decided") != std::string::npos);
+  CHECK(failure->detail_json.find("archive unavailable") != std::string::npos);
+  CHECK(std::any_of(events.begin(), events.end(),
+                    [](const auto& e) { return e.kind == "probe.decided.pass"; }));
+  for (const auto& info : host.active()) {
+    if (info.name == "probe") CHECK(info.failures == 1);
+  }
+}

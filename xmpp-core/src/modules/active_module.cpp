@@ -248,10 +248,11 @@ void ActiveModule::query(std::string sql, std::vector<std::optional<std::string>
   if (!services.db(std::move(job))) finish(q, {}, "the database queue is full; try again later");
 }
 
-void ActiveModule::recordFailure(const std::string& where, const std::string& what) {
+void ActiveModule::recordFailure(const std::string& where, const std::string& what,
+                                 ComplianceEvent about) {
   failures.fetch_add(1, std::memory_order_relaxed);
   log::warn("module ", name, " ", where, " failed: ", what);
-  ComplianceEvent e;
+  ComplianceEvent e = std::move(about);
   e.kind = name + ".failure";
   e.action = EventAction::Error;
   e.severity = Severity::High;

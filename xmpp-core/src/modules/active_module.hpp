@@ -68,7 +68,8 @@ struct ActiveModule final : Host, std::enable_shared_from_this<ActiveModule> {
   void startTimers();
   void stopTimers();
   // A timer job or query callback failed: counted, logged, recorded.
-  void recordFailure(const std::string& where, const std::string& what);
+  // `about` fills in whom the event concerns (actor, target, stanza id), when known.
+  void recordFailure(const std::string& where, const std::string& what, ComplianceEvent about = {});
 
   std::shared_ptr<ModuleLibrary> library;
   config::ModuleSettings settings;

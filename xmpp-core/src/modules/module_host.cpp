@@ -85,6 +85,21 @@ Verdict callStanzaHook(ActiveModule& m, const StanzaHook& hook, HookPoint point,
   return callGuarded(m, point, eventAbout(stanza), [&]() { return hook(stanza); });
 }
 
+// Hooks that observe or edit but return no verdict (session, disco, decided, features): there
+// is nothing to fall back on, so a failure is counted, logged and recorded, and the others run.
+template <class Hook, class Call>
+void observeAll(const std::vector<Entry<Hook>>& entries, HookPoint point,
+                const ComplianceEvent& about, Call&& call) {
+  for (const auto& entry : entries) {
+    entry.module->calls.fetch_add(1, std::memory_order_relaxed);
+    try {
+      call(*entry.hook);
+    } catch (const std::exception& e) {
+      entry.module->recordFailure(std::string(hookPointName(point)), e.what(), about);
+    }
+  }
+}
+
 // The settings as written, to tell a changed module from one merely re-applied.
 std::string fingerprint(const config::ModuleSettings& s) {
   YAML::Emitter out;
@@ -252,63 +267,26 @@ Verdict ModuleHost::runStanza(HookPoint point, Stanza& stanza) const {
 
 void ModuleHost::runSession(HookPoint point, const Jid& full) const {
   auto snap = snapshot();
-  for (const auto& entry : snap->session[static_cast<size_t>(point)]) {
-    entry.module->calls.fetch_add(1, std::memory_order_relaxed);
-    try {
-      (*entry.hook)(full);
-    } catch (const std::exception& e) {
-      entry.module->failures.fetch_add(1, std::memory_order_relaxed);
-      log::warn("module ", entry.module->name, " at ", hookPointName(point), " threw: ", e.what());
-    }
-  }
+  observeAll(snap->session[static_cast<size_t>(point)], point, {},
+             [&](const SessionHook& hook) { hook(full); });
 }
 
 void ModuleHost::runDiscoInfo(const Jid& entity, std::vector<std::string>& features) const {
   auto snap = snapshot();
-  for (const auto& entry : snap->disco) {
-    try {
-      (*entry.hook)(entity, features);
-    } catch (const std::exception& e) {
-      entry.module->failures.fetch_add(1, std::memory_order_relaxed);
-      log::warn("module ", entry.module->name, " at disco.info threw: ", e.what());
-    }
-  }
+  observeAll(snap->disco, HookPoint::DiscoInfo, {},
+             [&](const DiscoHook& hook) { hook(entity, features); });
 }
 
 void ModuleHost::runDecided(const Stanza& stanza, const Verdict& verdict) const {
   auto snap = snapshot();
-  for (const auto& entry : snap->decided) {
-    entry.module->calls.fetch_add(1, std::memory_order_relaxed);
-    try {
-      (*entry.hook)(stanza, verdict);
-    } catch (const std::exception& e) {
-      // An observer cannot change traffic, so there is no verdict to fall back on; the
-      // failure is on the record (an archive that missed a stanza must be visible).
-      ActiveModule& m = *entry.module;
-      m.failures.fetch_add(1, std::memory_order_relaxed);
-      log::warn("module ", m.name, " at stanza.decided threw: ", e.what());
-      ComplianceEvent failure = eventAbout(stanza);
-      failure.kind = m.name + ".failure";
-      failure.action = EventAction::Error;
-      failure.severity = Severity::High;
-      failure.detail_json = boost::json::serialize(
-          boost::json::object{{"hook", "stanza.decided"}, {"error", std::string(e.what())}});
-      m.emit(std::move(failure));
-    }
-  }
+  observeAll(snap->decided, HookPoint::Decided, eventAbout(stanza),
+             [&](const DecidedHook& hook) { hook(stanza, verdict); });
 }
 
 void ModuleHost::runStreamFeatures(const Jid& account, xml::Element& features) const {
   auto snap = snapshot();
-  for (const auto& entry : snap->features) {
-    entry.module->calls.fetch_add(1, std::memory_order_relaxed);
-    try {
-      (*entry.hook)(account, features);
-    } catch (const std::exception& e) {
-      entry.module->failures.fetch_add(1, std::memory_order_relaxed);
-      log::warn("module ", entry.module->name, " at stream.features threw: ", e.what());
-    }
-  }
+  observeAll(snap->features, HookPoint::StreamFeatures, {},
+             [&](const FeaturesHook& hook) { hook(account, features); });
 }
 
 Verdict ModuleHost::runLogin(const Jid& account, const LoginInfo& info) const {
