@@ -6,6 +6,7 @@ Run through ctest (deploy/test sets everything up). Environment:
   STROPHE_CHAT             the libstrophe test program (optional: its test needs it)
 """
 
+import json
 import os
 import re
 import shutil
@@ -165,6 +166,22 @@ class Server(ServerInfo):
 
     def ctl(self, *args, check=True):
         return _ctl(self.parleyctl, self.config, *args, check=check)
+
+    def events(self, *filters, limit=100000):
+        """The compliance events `parleyctl events search` finds, as dicts."""
+        out = self.ctl("events", "search", *filters, "--limit", str(limit), "--json").stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def wait_events(self, predicate, *filters, count=1, timeout=15):
+        """Polls until at least `count` events match `predicate`, and returns the matches
+        (possibly fewer on timeout, so the caller's assertion shows what was there). Events
+        reach PostgreSQL asynchronously through the writer thread: never search just once."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = [row for row in self.events(*filters) if predicate(row)]
+            if len(rows) >= count or time.monotonic() >= deadline:
+                return rows
+            time.sleep(0.2)
 
     def restart(self):
         """Stops parleyd with SIGTERM (asserting a clean exit) and starts it again on the same

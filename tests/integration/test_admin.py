@@ -4,7 +4,6 @@ disconnecting anyone, survive a restart, and every action is a compliance event.
 
 import json
 import os
-import subprocess
 import threading
 import time
 
@@ -28,22 +27,6 @@ OMEMO = (
     "<key rid='31415'>c2VjcmV0</key><iv>aXY=</iv></header><payload>cGF5bG9hZA==</payload>"
     "</encrypted><body>I sent you an OMEMO encrypted message</body>"
 )
-
-
-def _events(server, *filters):
-    out = server.ctl("events", "search", *filters, "--limit", "1000", "--json").stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
-
-
-def _wait_events(server, predicate, count, *filters, timeout=15):
-    deadline = time.monotonic() + timeout
-    rows = []
-    while time.monotonic() < deadline:
-        rows = [r for r in _events(server, *filters) if predicate(r)]
-        if len(rows) >= count:
-            return rows
-        time.sleep(0.3)
-    return rows
 
 
 def _modules(server):
@@ -106,13 +89,13 @@ def test_parleyctl_toggles_a_module_under_live_sessions(server):
         assert stanza_error(err)[1] == "policy-violation"
         _alive(alice, bob)
     # Both actions are on the record with who (the Unix user), what, old and new.
-    rows = _wait_events(server, lambda r: r["kind"] in ("admin.module.disabled",
-                                                       "admin.module.enabled")
-                        and r["target"] == "e2ee", 2, "--module", "core")
+    rows = server.wait_events(lambda r: r["kind"] in ("admin.module.disabled",
+                                                      "admin.module.enabled")
+                              and r["target"] == "e2ee", "--module", "core", count=2)
     assert len(rows) == 2, rows
     disable = next(r for r in rows if r["kind"] == "admin.module.disabled")
     assert disable["action"] == "admin"
-    assert disable["actor"].startswith(f"unix user ") and f"uid {os.getuid()}" in disable["actor"]
+    assert disable["actor"].startswith("unix user ") and f"uid {os.getuid()}" in disable["actor"]
     assert disable["detail"]["old"] == "enabled" and disable["detail"]["new"] == "disabled"
     assert disable["detail"]["via"] == "parleyctl"
 
@@ -201,8 +184,8 @@ def test_toggling_under_traffic_drops_no_session_and_loses_no_event(server):
         assert refused | delivered == wanted, (len(sent), len(refused), len(delivered))
         assert refused and delivered, "the switching never took effect mid-traffic"
         _alive(alice, bob)
-    rows = _wait_events(server, lambda r: r["stanza_id"].startswith("live-"), len(refused),
-                        "--module", "e2ee")
+    rows = server.wait_events(lambda r: r["stanza_id"].startswith("live-"), "--module", "e2ee",
+                              count=len(refused))
     assert sorted(r["stanza_id"] for r in rows) == sorted(refused)
 
 
@@ -297,8 +280,9 @@ def test_an_admin_disables_and_enables_a_module_from_the_client(server):
         err = alice.wait_for(lambda e: e.get("id") == "adhoc-on" and e.get("type") == "error")
         assert stanza_error(err)[1] == "policy-violation"
         _alive(ada, alice, bob)
-    rows = _wait_events(server, lambda r: r["actor"] == f"{ADMIN}@{DOMAIN}/gajim"
-                        and r["kind"].startswith("admin.module."), 2, "--module", "core")
+    rows = server.wait_events(lambda r: r["actor"] == f"{ADMIN}@{DOMAIN}/gajim"
+                              and r["kind"].startswith("admin.module."), "--module", "core",
+                              count=2)
     assert sorted(r["kind"] for r in rows) == ["admin.module.disabled", "admin.module.enabled"]
     assert all(r["detail"]["via"] == "ad-hoc command" for r in rows)
 
@@ -322,8 +306,8 @@ def test_an_admin_lists_modules_and_reads_recent_events(server):
         events = [line.split() for line in lines]  # time, module, action, actor, →, target, kind
         assert all(e[1] == "core" and e[2] == "admin" for e in events)
         assert [e[0] for e in events] == sorted((e[0] for e in events), reverse=True)
-    viewed = _wait_events(server, lambda r: r["kind"] == "admin.events.viewed"
-                          and r["actor"] == f"{ADMIN}@{DOMAIN}/read", 1, "--module", "core")
+    viewed = server.wait_events(lambda r: r["kind"] == "admin.events.viewed"
+                                and r["actor"] == f"{ADMIN}@{DOMAIN}/read", "--module", "core")
     assert viewed and "count=3" in viewed[0]["detail"]["filters"]
 
 

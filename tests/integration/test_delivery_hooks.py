@@ -6,7 +6,6 @@ sasl.authenticated (refuses one account's login with a clear SASL failure) and
 iq.<namespace> (a module answers iqs in its own namespace) and stream.features (a module
 edits the features offered)."""
 
-import json
 import os
 import time
 
@@ -24,20 +23,6 @@ modules:
 """
 
 
-def _probe_events(server, stanza_id):
-    deadline = time.monotonic() + 10
-    rows = []
-    while time.monotonic() < deadline:
-        out = server.ctl("events", "search", "--module", "probe", "--limit", "1000",
-                         "--json").stdout
-        rows = [r for r in map(json.loads, filter(str.strip, out.splitlines()))
-                if r["stanza_id"] == stanza_id]
-        if rows:
-            return rows
-        time.sleep(0.2)
-    return rows
-
-
 def test_a_refusal_at_delivery_reaches_the_sender_not_the_recipient(server):
     with RawClient(server) as alice, RawClient(server) as bob:
         alice.login("alice", resource="deliver")
@@ -53,7 +38,7 @@ def test_a_refusal_at_delivery_reaches_the_sender_not_the_recipient(server):
         assert alice.iq("get", "<ping xmlns='urn:xmpp:ping'/>").get("type") == "result"
     # The observer saw the message with the routing verdict (it passed the chain; the
     # refusal came at delivery).
-    rows = _probe_events(server, "d-1")
+    rows = server.wait_events(lambda r: r["stanza_id"] == "d-1", "--module", "probe")
     assert [r["kind"] for r in rows] == ["probe.decided.pass"]
 
 
@@ -102,10 +87,9 @@ def test_a_module_refuses_one_accounts_login(server):
             raise AssertionError("dave's login was not refused")
     with RawClient(server) as erin:
         erin.login("erin", resource="allowed")  # everyone else logs in as before
-    out = server.ctl("events", "search", "--module", "probe", "--actor", f"dave@{DOMAIN}",
-                     "--json").stdout
-    assert any(json.loads(line)["kind"] == "probe.login_refused"
-               for line in out.splitlines() if line.strip())
+    refused = server.wait_events(lambda r: r["kind"] == "probe.login_refused",
+                                 "--module", "probe", "--actor", f"dave@{DOMAIN}")
+    assert len(refused) == 1, refused
 
 
 def test_a_module_answers_its_own_iq_namespace(server):

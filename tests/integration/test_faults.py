@@ -63,9 +63,7 @@ def _collect_refusals(client, ids, timeout=20):
 
 
 def _event_counts(server, prefix):
-    out = server.ctl("events", "search", "--module", "e2ee", "--limit", "100000",
-                     "--json").stdout
-    ids = [json.loads(line)["stanza_id"] for line in out.splitlines() if line.strip()]
+    ids = (row["stanza_id"] for row in server.events("--module", "e2ee"))
     return collections.Counter(i for i in ids if i.startswith(prefix))
 
 

@@ -125,9 +125,9 @@ def test_sighup_turns_a_module_off_and_on_without_dropping_sessions(server):
         reply = alice.iq("set", SI_OFFER, to=bob.jid)
         assert stanza_error(reply)[1] == "policy-violation"
         # Both changes are on the record as admin actions.
-        out = server.ctl("events", "search", "--module", "core", "--json").stdout
-        changes = [json.loads(line)["target"] for line in out.splitlines() if line.strip()]
-        assert changes.count("file_transfer") >= 2, out
+        changes = server.wait_events(lambda r: r["target"] == "file_transfer",
+                                     "--module", "core", count=2)
+        assert len(changes) >= 2, changes
         # Both sessions lived through both reloads.
         assert alice.iq("get", "<ping xmlns='urn:xmpp:ping'/>").get("type") == "result"
         assert bob.iq("get", "<ping xmlns='urn:xmpp:ping'/>").get("type") == "result"
@@ -160,16 +160,8 @@ def test_decisions_are_compliance_events_in_postgresql(server):
         reply = alice.iq("set", SI_OFFER, to=bob.jid)
         offer_id = reply.get("id")
         assert stanza_error(reply)[1] == "policy-violation"
-    deadline = time.monotonic() + 10
-    rows = []
-    while time.monotonic() < deadline:
-        out = server.ctl("events", "search", "--module", "file_transfer", "--json").stdout
-        rows = [json.loads(line) for line in out.splitlines() if line.strip()]
-        if any(r.get("stanza_id") == offer_id for r in rows):
-            break
-        time.sleep(0.3)
-    mine = [r for r in rows if r.get("stanza_id") == offer_id]
-    assert len(mine) == 1, rows
+    mine = server.wait_events(lambda r: r["stanza_id"] == offer_id, "--module", "file_transfer")
+    assert len(mine) == 1, mine
     event = mine[0]
     assert event["kind"] == "file_transfer.si"
     assert event["action"] == "blocked"
@@ -177,5 +169,4 @@ def test_decisions_are_compliance_events_in_postgresql(server):
     assert event["actor"] == f"alice@{DOMAIN}/events"
     assert "clients.csv" not in json.dumps(event)  # no file names in the record
     # The notice module records each notice it sent.
-    out = server.ctl("events", "search", "--module", "notice", "--json").stdout
-    assert any(json.loads(line)["kind"] == "notice.sent" for line in out.splitlines() if line)
+    assert server.wait_events(lambda r: r["kind"] == "notice.sent", "--module", "notice")
