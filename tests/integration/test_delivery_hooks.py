@@ -3,8 +3,8 @@
 error naming the clause and never the recipient, offline messages at login included; a
 rewrite is what the recipient gets), stanza.decided (sees every stanza with its verdict),
 sasl.authenticated (refuses one account's login with a clear SASL failure) and
-iq.<namespace> (a module answers iqs in its own namespace) and stream.features (a module
-edits the features offered)."""
+iq.<namespace> (a module answers iqs in its own namespace), message.server (a module takes
+messages addressed to the server) and stream.features (a module edits the features offered)."""
 
 import os
 import time
@@ -20,6 +20,7 @@ modules:
     refuse_login: dave@{DOMAIN}
     iq_ns: urn:test:probe
     feature: urn:test:probe:feature
+    server_message: true
 """
 
 
@@ -104,6 +105,29 @@ def test_a_module_answers_its_own_iq_namespace(server):
         # A namespace nobody serves is still feature-not-implemented.
         reply = alice.iq("get", "<question xmlns='urn:test:nobody'/>")
         assert stanza_error(reply)[1] == "feature-not-implemented"
+
+
+def test_a_module_takes_messages_addressed_to_the_server(server):
+    with RawClient(server) as alice:
+        alice.login("alice", resource="to-server")
+        # The probe's: taken, answered from the domain, recorded.
+        alice.message(DOMAIN, "take probe", msg_id="srv-1")
+        answer = alice.wait_message(body="taken by probe", timeout=5)
+        assert answer.get("from") == DOMAIN
+        # With a resource it is still the server.
+        alice.message(f"{DOMAIN}/service", "take probe", msg_id="srv-2")
+        alice.wait_message(body="taken by probe", timeout=5)
+        # The module's refusal is its own condition and text, not a policy prefix.
+        alice.message(DOMAIN, "refuse probe", msg_id="srv-3")
+        err = alice.wait_for(lambda e: e.get("id") == "srv-3" and e.get("type") == "error")
+        assert stanza_error(err)[1:] == ("not-acceptable", "probe refuses.")
+        # Nobody's: as before any module, the server does not accept it.
+        alice.message(DOMAIN, "hello server", msg_id="srv-4")
+        err = alice.wait_for(lambda e: e.get("id") == "srv-4" and e.get("type") == "error")
+        assert stanza_error(err)[1] == "service-unavailable"
+    taken = server.wait_events(lambda r: r["kind"] == "probe.server_message",
+                               "--module", "probe", count=2)
+    assert sorted(r["stanza_id"] for r in taken) == ["srv-1", "srv-2"]
 
 
 def test_a_module_adds_a_stream_feature_after_authentication(server):

@@ -387,6 +387,56 @@ TEST_CASE("module host: sasl.authenticated may refuse a login; iq.<namespace> an
   ModuleHost::reserveNamespaces({});
 }
 
+TEST_CASE("module host: message.server asks modules in priority order until one takes it",
+          "[modules]") {
+  RecordingSink sink;
+  std::vector<parley::xml::Element> sent;
+  ModuleHost host(
+      sink, [&sent](parley::xml::Element e) { sent.push_back(std::move(e)); },
+      PARLEY_TEST_MODULE_DIR);
+  CHECK_FALSE(host.hasHooks(HookPoint::ServerMessage));
+  auto first = module("probe", "pass", "A");
+  first.options["server_message"] = true;
+  first.priority = 10;
+  auto second = module("probe_b", "pass", "B");
+  second.options["server_message"] = true;
+  second.priority = 20;
+  host.apply(configWith({second, first}));
+  REQUIRE(host.hasHooks(HookPoint::ServerMessage));
+  sink.taken();
+
+  auto to_server = [](const std::string& body) {
+    parley::Stanza s;
+    s.element = parley::xml::Element(std::string(parley::ns::kClient), "message");
+    s.element.setAttr("id", "m-" + body);
+    s.element.addChild(std::string(parley::ns::kClient), "body").addText(body);
+    s.from = *parley::Jid::parse("alice@example.org/desk");
+    s.to = *parley::Jid::parse("example.org");
+    return s;
+  };
+  // B's message passes A (not A's) and is taken by B, which answers the sender.
+  auto taken = host.runServerMessage(to_server("take B"));
+  REQUIRE(taken);
+  CHECK(taken->kind == Verdict::Kind::Drop);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].attrOr("to") == "alice@example.org/desk");
+  CHECK(sent[0].child("body", std::string(parley::ns::kClient))->text() == "taken by B");
+  auto events = sink.taken();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].module == "probe_b");
+  CHECK(events[0].kind == "probe.server_message");
+  CHECK(events[0].stanza_id == "m-take B");
+  // A refusal is the service's own answer: its condition and text, no policy prefix.
+  auto refused = host.runServerMessage(to_server("refuse A"));
+  REQUIRE(refused);
+  CHECK(refused->kind == Verdict::Kind::Reject);
+  CHECK(refused->condition == "not-acceptable");
+  CHECK(refused->text == "probe refuses.");
+  // Nobody's: the router answers service-unavailable.
+  CHECK_FALSE(host.runServerMessage(to_server("hello")));
+  CHECK(sent.size() == 1);
+}
+
 TEST_CASE("module host: stream.features lets a module edit what clients are offered", "[modules]") {
   RecordingSink sink;
   ModuleHost host(

@@ -14,6 +14,7 @@
 #include "file_transfer/detector.hpp"
 #include "file_transfer/file_transfer_module.hpp"
 #include "parley/module.hpp"
+#include "support/recording_host.hpp"
 #include "xml/stream_parser.hpp"
 
 using parley::ComplianceEvent;
@@ -27,68 +28,9 @@ using parley::Stanza;
 using parley::Verdict;
 using namespace parley::modules::file_transfer;
 
+using parley::testing::RecordingHost;
+
 namespace {
-
-// A Host that records what the module registers and answers membership from a fixed table.
-// Like the core today, it refuses stanza.in.s2s unless told otherwise.
-class RecordingHost final : public parley::Host {
- public:
-  bool refuse_s2s = true;
-  std::map<std::string, std::set<std::string>> groups;  // group → bare JIDs
-  std::vector<std::pair<HookPoint, parley::StanzaHook>> stanza_hooks;
-  std::vector<parley::DiscoHook> disco_hooks;
-  std::vector<ComplianceEvent> emitted;
-  std::vector<std::pair<parley::LogLevel, std::string>> logs;
-  mutable std::vector<std::string> membership_queries;
-
-  void onStanza(HookPoint point, parley::StanzaHook hook) override {
-    if (point == HookPoint::StanzaFromServer && refuse_s2s) {
-      throw std::logic_error("stanza.in.s2s is not dispatched by this parleyd yet");
-    }
-    stanza_hooks.emplace_back(point, std::move(hook));
-  }
-  void onSession(HookPoint, parley::SessionHook) override {
-    throw std::logic_error("file_transfer has no business with sessions");
-  }
-  void onDiscoInfo(parley::DiscoHook hook) override { disco_hooks.push_back(std::move(hook)); }
-  void onDecided(parley::DecidedHook) override {}
-  void onLogin(parley::LoginHook) override {}
-  void onStreamFeatures(parley::FeaturesHook) override {}
-  void onIq(std::string, parley::IqHook) override {}
-  void every(std::chrono::milliseconds, parley::TimerJob) override {}
-  void query(std::string, std::vector<std::optional<std::string>>, parley::DbDone) override {}
-  void emit(ComplianceEvent event) override { emitted.push_back(std::move(event)); }
-  void sendFromServer(parley::xml::Element) override {}
-  bool isMember(const Jid& user, std::string_view group) const override {
-    // Looked up by the full string: a module asking with a full JID finds nobody.
-    membership_queries.push_back(user.full());
-    auto it = groups.find(std::string(group));
-    return it != groups.end() && it->second.count(user.full()) > 0;
-  }
-  void log(parley::LogLevel level, std::string_view message) override {
-    logs.emplace_back(level, std::string(message));
-  }
-
-  size_t hooksAt(HookPoint point) const {
-    size_t n = 0;
-    for (const auto& [p, hook] : stanza_hooks) n += p == point;
-    return n;
-  }
-  // The chain for one point, as the core runs it: the first drop or reject wins.
-  Verdict run(HookPoint point, Stanza& stanza) const {
-    for (const auto& [p, hook] : stanza_hooks) {
-      if (p != point) continue;
-      Verdict v = hook(stanza);
-      if (v.stops() || v.event) return v;
-    }
-    return Verdict::pass();
-  }
-  std::vector<std::string> disco(std::vector<std::string> features) const {
-    const Jid domain = *Jid::parse("example.com");
-    for (const auto& hook : disco_hooks) hook(domain, features);
-    return features;
-  }
-};
 
 // The module configured from YAML and attached to a recording host.
 struct Loaded {
@@ -98,7 +40,7 @@ struct Loaded {
   explicit Loaded(const std::string& yaml, std::map<std::string, std::set<std::string>> groups = {},
                   bool refuse_s2s = true) {
     host.groups = std::move(groups);
-    host.refuse_s2s = refuse_s2s;
+    if (!refuse_s2s) host.dispatched.insert(HookPoint::StanzaFromServer);
     module.configure(YAML::Load(yaml));
     module.attach(host);
   }
@@ -405,7 +347,7 @@ TEST_CASE("every file-transfer mechanism is refused with its event", "[file_tran
   CHECK(e.detail_json.find("secret-plan") == std::string::npos);
   CHECK(e.detail_json.find("Zm9v") == std::string::npos);
   // The core writes the event from the verdict; the module does not emit it twice.
-  CHECK(loaded.host.emitted.empty());
+  CHECK(loaded.host.events.empty());
 }
 
 TEST_CASE("Jingle calls pass", "[file_transfer]") {
@@ -728,6 +670,7 @@ TEST_CASE("the built file_transfer.so carries its descriptor", "[file_transfer][
   CHECK(v.kind == Verdict::Kind::Reject);
   REQUIRE(v.event);
   CHECK(v.event->kind == "file_transfer.jingle-ft");
+  CHECK(host.session_hooks.empty());  // stanzas are its business, sessions are not
   host.stanza_hooks.clear();
   host.disco_hooks.clear();
   // Not dlclose()d: the sanitizers would report the unloaded module's frames as unknown.

@@ -15,49 +15,17 @@
 #include "notice/notice_module.hpp"
 #include "parley/module.hpp"
 #include "parley/xml/serializer.hpp"
+#include "support/recording_host.hpp"
 #include "xml/stream_parser.hpp"
 
 using namespace parley;
 using namespace parley::modules::notice;
 
+using parley::testing::RecordingHost;
+
 extern "C" const parley::ModuleDescriptor* parley_module_descriptor();
 
 namespace {
-
-// A Host that records what the module registers, sends and emits.
-struct RecordingHost final : Host {
-  std::map<HookPoint, SessionHook> session_hooks;
-  size_t stanza_hooks = 0;
-  std::vector<ComplianceEvent> events;
-  std::vector<xml::Element> sent;
-  bool send_fails = false;
-
-  void onStanza(HookPoint, StanzaHook) override { ++stanza_hooks; }
-  void onSession(HookPoint point, SessionHook hook) override {
-    session_hooks[point] = std::move(hook);
-  }
-  void onDiscoInfo(DiscoHook) override {}
-  void onDecided(DecidedHook) override {}
-  void onLogin(LoginHook) override {}
-  void onStreamFeatures(FeaturesHook) override {}
-  void onIq(std::string, IqHook) override {}
-  void every(std::chrono::milliseconds, TimerJob) override {}
-  void query(std::string, std::vector<std::optional<std::string>>, DbDone) override {}
-  void emit(ComplianceEvent event) override { events.push_back(std::move(event)); }
-  void sendFromServer(xml::Element stanza) override {
-    if (send_fails) throw std::runtime_error("session gone");
-    sent.push_back(std::move(stanza));
-  }
-  bool isMember(const Jid&, std::string_view) const override { return false; }
-  void log(LogLevel, std::string_view) override {}
-
-  void open(std::string_view full) {
-    REQUIRE(session_hooks.count(HookPoint::SessionOpened) == 1);
-    auto jid = Jid::parse(full);
-    REQUIRE(jid);
-    session_hooks.at(HookPoint::SessionOpened)(*jid);
-  }
-};
 
 xml::Element parse(std::string_view stanza) {
   std::string doc =
@@ -113,7 +81,7 @@ TEST_CASE("A new session receives the notice as a headline, and it is recorded",
   RecordingHost host;
   NoticeModule module = configured("policy_version: '2024-03'");
   module.attach(host);
-  CHECK(host.stanza_hooks == 0);
+  CHECK(host.stanza_hooks.empty());
   CHECK(host.session_hooks.size() == 1);
 
   host.open("alice@example.org/Conversations.x1y2");

@@ -26,6 +26,7 @@ enum class HookPoint {
   SaslAuthenticated,    // sasl.authenticated: may refuse a login
   PepPublish,           // pep.publish: may refuse a publish
   IqNamespace,          // iq.<namespace>: a module owns a namespace
+  ServerMessage,        // message.server: a message addressed to the server (a module's service)
   Timer,                // periodic jobs
   kCount,
 };

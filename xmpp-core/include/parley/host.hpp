@@ -47,6 +47,16 @@ using LoginHook = std::function<Verdict(const Jid& account, const LoginInfo& inf
 // name) or an empty result, or reject{condition, text} to answer with that error.
 using IqHook = std::function<Verdict(const Stanza& iq, xml::Element& reply)>;
 
+// ServerMessage: a message a local user addressed to the server itself (the domain, with or
+// without a resource) that the policy chain let through. This is how a module offers a service
+// that people reach from any client, by replying to a message the server sent them (the notice
+// module's acknowledgement). Return drop() when the module took the message (it goes no
+// further), pass() when it is not for this module (the next one is asked; when none takes it
+// the sender gets service-unavailable), or reject{condition, text} to answer with that error.
+// The hooks run in priority order; monitor_only does not apply (this is a service, not a
+// policy decision).
+using ServerMessageHook = std::function<Verdict(const Stanza& message)>;
+
 // StreamFeatures: the <stream:features/> a client is offered, to edit (add a feature, or hide
 // one, e.g. a SASL mechanism the policy forbids). `account` is the authenticated bare JID, or
 // empty before authentication.
@@ -81,6 +91,7 @@ class Host {
   virtual void onStreamFeatures(FeaturesHook hook) = 0;
   // Refused with std::logic_error if the core itself serves `ns` (roster, disco, ...).
   virtual void onIq(std::string ns, IqHook hook) = 0;
+  virtual void onServerMessage(ServerMessageHook hook) = 0;
 
   // Records an event outside a verdict (the core adds module, clause, id, node and time).
   virtual void emit(ComplianceEvent event) = 0;

@@ -19,8 +19,8 @@ namespace parley {
 
 // 2: Host::onDecided, BeforeLocalDelivery dispatched. 3: Host::every, Host::query.
 // 4: Host::onLogin (sasl.authenticated), Host::onIq (iq.<namespace>),
-// Host::onStreamFeatures.
-inline constexpr uint32_t kApiVersion = 4;
+// Host::onStreamFeatures. 5: Host::onServerMessage (message.server).
+inline constexpr uint32_t kApiVersion = 5;
 
 struct ConfigError : std::runtime_error {
   ConfigError(std::string key_, const std::string& message)

@@ -82,6 +82,8 @@ std::string_view hookPointName(HookPoint point) {
       return "pep.publish";
     case HookPoint::IqNamespace:
       return "iq.namespace";
+    case HookPoint::ServerMessage:
+      return "message.server";
     case HookPoint::Timer:
       return "timer";
     case HookPoint::kCount:

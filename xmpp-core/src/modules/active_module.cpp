@@ -22,6 +22,7 @@ bool dispatched(HookPoint point) {
     case HookPoint::SaslAuthenticated:
     case HookPoint::StreamFeatures:
     case HookPoint::IqNamespace:
+    case HookPoint::ServerMessage:
     case HookPoint::Timer:
     case HookPoint::SessionOpened:
     case HookPoint::SessionClosed:
@@ -128,6 +129,11 @@ void ActiveModule::onIq(std::string ns, IqHook hook) {
     }
   }
   iq_hooks.emplace_back(std::move(ns), std::move(hook));
+}
+
+void ActiveModule::onServerMessage(ServerMessageHook hook) {
+  if (!attaching) throw std::logic_error("hooks can only be registered in attach()");
+  server_message_hooks.push_back(std::move(hook));
 }
 
 void ActiveModule::every(std::chrono::milliseconds period, TimerJob job) {

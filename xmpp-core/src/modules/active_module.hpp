@@ -57,6 +57,7 @@ struct ActiveModule final : Host, std::enable_shared_from_this<ActiveModule> {
   void onLogin(LoginHook hook) override;
   void onStreamFeatures(FeaturesHook hook) override;
   void onIq(std::string ns, IqHook hook) override;
+  void onServerMessage(ServerMessageHook hook) override;
   void emit(ComplianceEvent event) override;
   void sendFromServer(xml::Element stanza) override;
   bool isMember(const Jid& user, std::string_view group) const override;
@@ -88,6 +89,7 @@ struct ActiveModule final : Host, std::enable_shared_from_this<ActiveModule> {
   std::vector<LoginHook> login_hooks;
   std::vector<FeaturesHook> features_hooks;
   std::vector<std::pair<std::string, IqHook>> iq_hooks;
+  std::vector<ServerMessageHook> server_message_hooks;
   ModuleServices& services;
   std::vector<std::shared_ptr<ModuleTimer>> timers;
   mutable std::atomic<uint64_t> calls{0};

@@ -119,6 +119,7 @@ struct ModuleHost::Snapshot {
   std::vector<Entry<LoginHook>> login;
   std::vector<Entry<FeaturesHook>> features;
   std::map<std::string, Entry<IqHook>, std::less<>> iq;  // namespace → its module's handler
+  std::vector<Entry<ServerMessageHook>> server_message;
 };
 
 ModuleHost::ModuleHost(EventSink& events, SendFn send, std::string default_dir, DbPost db)
@@ -197,6 +198,9 @@ std::vector<std::string> ModuleHost::apply(const config::Config& cfg) {
     for (const auto& hook : m->decided_hooks) next->decided.push_back({m.get(), &hook});
     for (const auto& hook : m->login_hooks) next->login.push_back({m.get(), &hook});
     for (const auto& hook : m->features_hooks) next->features.push_back({m.get(), &hook});
+    for (const auto& hook : m->server_message_hooks) {
+      next->server_message.push_back({m.get(), &hook});
+    }
     for (const auto& [ns, hook] : m->iq_hooks) {
       auto [it, added] = next->iq.emplace(ns, Entry<IqHook>{m.get(), &hook});
       if (!added) {
@@ -213,6 +217,7 @@ std::vector<std::string> ModuleHost::apply(const config::Config& cfg) {
   sortByPriority(next->decided);
   sortByPriority(next->login);
   sortByPriority(next->features);
+  sortByPriority(next->server_message);
 
   // What changed, for the log and the admin event.
   auto previous = snapshot();
@@ -331,12 +336,27 @@ std::optional<Verdict> ModuleHost::runIq(const Stanza& iq, xml::Element& reply) 
   return v;
 }
 
+std::optional<Verdict> ModuleHost::runServerMessage(const Stanza& message) const {
+  auto snap = snapshot();
+  for (const auto& entry : snap->server_message) {
+    ActiveModule& m = *entry.module;
+    const ServerMessageHook& hook = *entry.hook;
+    Verdict v = callGuarded(m, HookPoint::ServerMessage, eventAbout(message),
+                            [&]() { return hook(message); });
+    if (v.event) m.emit(std::move(*v.event));
+    v.event.reset();
+    if (v.stops()) return v;  // taken (drop) or answered with an error (reject)
+  }
+  return std::nullopt;
+}
+
 bool ModuleHost::hasHooks(HookPoint point) const {
   auto snap = snapshot();
   if (point == HookPoint::Decided) return !snap->decided.empty();
   if (point == HookPoint::SaslAuthenticated) return !snap->login.empty();
   if (point == HookPoint::StreamFeatures) return !snap->features.empty();
   if (point == HookPoint::IqNamespace) return !snap->iq.empty();
+  if (point == HookPoint::ServerMessage) return !snap->server_message.empty();
   return !snap->stanza[static_cast<size_t>(point)].empty();
 }
 

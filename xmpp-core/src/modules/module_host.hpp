@@ -62,6 +62,9 @@ class ModuleHost {
   // iq.<namespace>: the verdict of the module owning the iq's payload namespace (its reply
   // payload in `reply`), or nullopt when no module owns it.
   std::optional<Verdict> runIq(const Stanza& iq, xml::Element& reply) const;
+  // message.server: the first module that took the message (drop) or refused it (reject,
+  // not clause-prefixed: a service's own answer), or nullopt when none took it.
+  std::optional<Verdict> runServerMessage(const Stanza& message) const;
   bool hasHooks(HookPoint point) const;  // any hook registered at `point`
 
   struct Info {

@@ -188,10 +188,19 @@ Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
     co_return;
   }
   if (stanza.to.node().empty()) {
-    // Messages to the server itself: nothing here consumes them.
-    if (type != "error" && type != "headline")
-      bounce(session, stanza.element, "service-unavailable",
-             "The server does not accept messages.");
+    // Messages to the server itself: a module's service may take them (message.server).
+    if (type == "error" || type == "headline") co_return;
+    if (ctx_.modules().hasHooks(HookPoint::ServerMessage)) {
+      if (auto verdict = ctx_.modules().runServerMessage(stanza)) {
+        if (verdict->kind == Verdict::Kind::Reject) {
+          bounce(session, stanza.element,
+                 verdict->condition.empty() ? "bad-request" : verdict->condition, verdict->text,
+                 verdict->retry_after_change ? "modify" : "");
+        }
+        co_return;
+      }
+    }
+    bounce(session, stanza.element, "service-unavailable", "The server does not accept messages.");
     co_return;
   }
   if (type == "error" && stanza.to.isBare()) co_return;  // errors go to full JIDs only
