@@ -1,5 +1,6 @@
 #include "notice_config.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 
@@ -97,7 +98,76 @@ std::string listOf(const std::map<std::string, std::string>& texts) {
   return out;
 }
 
+// require_ack: everything the acknowledgement service says and accepts, in the selected
+// language, checked together so that a prompt never asks for a phrase that is not accepted.
+void completeAcknowledgement(Settings& settings, const std::map<std::string, std::string>& phrases,
+                             std::map<std::string, std::string> prompts,
+                             const std::map<std::string, std::string>& thanks) {
+  if (!settings.policy_version) {
+    throw ConfigError("require_ack",
+                      "needs policy_version: users acknowledge one version of the notice, and a "
+                      "new version asks everybody again");
+  }
+  const std::string& language = settings.language;
+  auto phrase = phrases.find(language);
+  if (phrase == phrases.end()) {
+    throw ConfigError("ack_phrase", "there is no phrase for '" + language +
+                                        "', which language: selects (ack_phrase: has " +
+                                        listOf(phrases) + ")");
+  }
+  if (!prompts.count(std::string(kDefaultLanguage))) {
+    prompts[std::string(kDefaultLanguage)] =
+        std::string(kDefaultAckPromptLead) + phrases.at(std::string(kDefaultLanguage));
+  }
+  auto prompt = prompts.find(language);
+  if (prompt == prompts.end()) {
+    throw ConfigError("ack_prompt", "there is no prompt for '" + language +
+                                        "', which language: selects (ack_prompt: has " +
+                                        listOf(prompts) + ")");
+  }
+  if (prompt->second.find(phrase->second) == std::string::npos) {
+    throw ConfigError("ack_prompt." + language, "does not quote the phrase users must reply, '" +
+                                                    phrase->second + "' (ack_phrase." + language +
+                                                    ")");
+  }
+  auto thank = thanks.find(language);
+  if (thank == thanks.end()) {
+    throw ConfigError("ack_thanks", "there is no text for '" + language +
+                                        "', which language: selects (ack_thanks: has " +
+                                        listOf(thanks) + ")");
+  }
+  settings.ack_phrase = phrase->second;
+  settings.ack_prompt = prompt->second;
+  settings.ack_thanks = thank->second;
+  // A reply in any configured language counts: people answer in the language they think in.
+  for (const auto& [tag, text] : phrases) {
+    std::string normal = normalisePhrase(text);
+    if (std::find(settings.ack_phrases.begin(), settings.ack_phrases.end(), normal) ==
+        settings.ack_phrases.end()) {
+      settings.ack_phrases.push_back(std::move(normal));
+    }
+  }
+}
+
 }  // namespace
+
+std::string normalisePhrase(std::string_view text) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!text.empty() && space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  if (!text.empty() && (text.back() == '.' || text.back() == '!')) text.remove_suffix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (space(c)) {
+      if (out.empty() || out.back() != ' ') out += ' ';
+    } else {
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return out;
+}
 
 bool isLanguageTag(std::string_view tag) {
   if (tag.empty() || tag.size() > 35) return false;
@@ -123,6 +193,11 @@ Settings parseSettings(const YAML::Node& config) {
   Settings settings;
   std::map<std::string, std::string> texts{{std::string(kDefaultLanguage), settings.text}};
   std::map<std::string, std::string> subjects{{std::string(kDefaultLanguage), settings.subject}};
+  std::map<std::string, std::string> phrases{
+      {std::string(kDefaultLanguage), std::string(kDefaultAckPhrase)}};
+  std::map<std::string, std::string> prompts;  // by default built from the English phrase
+  std::map<std::string, std::string> thanks{
+      {std::string(kDefaultLanguage), std::string(kDefaultAckThanks)}};
   if (config && !config.IsNull()) {
     if (!config.IsMap()) throw ConfigError("", "the notice settings must be a map of keys");
     for (const auto& entry : config) {
@@ -141,20 +216,27 @@ Settings parseSettings(const YAML::Node& config) {
       } else if (key == "policy_version") {
         settings.policy_version = textValue(value, key, kMaxVersionBytes, true);
       } else if (key == "require_ack") {
-        bool required = false;
-        if (!value.IsScalar() || !YAML::convert<bool>::decode(value, required)) {
+        if (!value.IsScalar() || !YAML::convert<bool>::decode(value, settings.require_ack)) {
           throw ConfigError(key, "must be true or false");
         }
-        if (required) {
-          throw ConfigError(key,
-                            "not implemented yet: there is no acknowledgement service, so nothing "
-                            "would enforce it. Remove the key (or set it to false); the notice "
-                            "is sent at every login either way.");
+      } else if (key == "ack_phrase") {
+        for (auto& [tag, phrase] : languageMap(value, key, kMaxPhraseBytes)) {
+          if (phrase.find_first_of("\t\r\n") != std::string::npos) {
+            throw ConfigError(key + "." + tag, "must be one line: it is what users type");
+          }
+          if (normalisePhrase(phrase).empty()) {
+            throw ConfigError(key + "." + tag, "must contain more than white space and . or !");
+          }
+          phrases[tag] = phrase;
         }
+      } else if (key == "ack_prompt") {
+        for (auto& [tag, text] : languageMap(value, key, kMaxTextBytes)) prompts[tag] = text;
+      } else if (key == "ack_thanks") {
+        for (auto& [tag, text] : languageMap(value, key, kMaxTextBytes)) thanks[tag] = text;
       } else {
-        throw ConfigError(
-            key,
-            "unknown key (notice takes: text, subject, language, policy_version, require_ack)");
+        throw ConfigError(key,
+                          "unknown key (notice takes: text, subject, language, policy_version, "
+                          "require_ack, ack_phrase, ack_prompt, ack_thanks)");
       }
     }
   }
@@ -171,6 +253,7 @@ Settings parseSettings(const YAML::Node& config) {
   }
   settings.text = text->second;
   settings.subject = subject->second;
+  if (settings.require_ack) completeAcknowledgement(settings, phrases, prompts, thanks);
   return settings;
 }
 

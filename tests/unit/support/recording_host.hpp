@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -30,6 +31,10 @@ class RecordingHost : public Host {
       HookPoint::IqNamespace,    HookPoint::ServerMessage,       HookPoint::Timer};
   std::map<std::string, std::set<std::string>> groups;  // group → bare JIDs
   bool send_fails = false;                              // sendFromServer throws
+  struct Query;
+  // When set, each query is answered as soon as it is asked (rows, error); otherwise it waits
+  // in `queries` for answer().
+  std::function<std::pair<DbRows, std::string>(const Query&)> responder;
 
   struct Query {
     std::string sql;
@@ -76,6 +81,10 @@ class RecordingHost : public Host {
   void query(std::string sql, std::vector<std::optional<std::string>> params,
              DbDone done) override {
     queries.push_back({std::move(sql), std::move(params), std::move(done)});
+    if (responder) {
+      auto [rows, error] = responder(queries.back());
+      answer(std::move(rows), std::move(error));
+    }
   }
   void emit(ComplianceEvent event) override { events.push_back(std::move(event)); }
   void sendFromServer(xml::Element stanza) override {
