@@ -234,7 +234,7 @@ def test_anything_else_sent_to_the_service_explains_how_to_acknowledge(server):
         for text in ("hello?", "I agree with bob"):
             reply = _service_answer(frank, frank.message(DOMAIN, text))
             body = reply.findtext(q("body"), "")
-            assert "reply with: I agree" in body, body
+            assert "with: I agree" in body, body  # how: "... reply to this message with: I agree"
             assert not body.startswith("Thank you"), body
         assert _acknowledged_versions(server, "frank") == []
         _assert_refused(frank, frank.message(server.jid("bob"), "still refused"))
