@@ -86,7 +86,11 @@ Verdict NoticeModule::serve(Host& host, const Stanza& message) {
   switch (reading.kind) {
     case ReplyReading::Kind::Other:
       if (acknowledged) return Verdict::pass();  // not for this service
-      host.sendFromServer(buildAnswer(message.from, settings_.ack_prompt));
+      // Only words are answered: clients also send chat states and receipts to the chat the
+      // notice opened (Gajim does on opening it), and those need no reply.
+      if (message.element.child("body", ns::kClient)) {
+        host.sendFromServer(buildAnswer(message.from, settings_.ack_prompt));
+      }
       return Verdict::drop();
     case ReplyReading::Kind::WrongVersion:
       return Verdict::reject(

@@ -521,6 +521,14 @@ TEST_CASE("require_ack: wrong replies are answered, and nothing is stored", "[no
         "To confirm that you have read this notice, reply to this message with: I agree");
   CHECK(a.host.queries.empty());
 
+  // A chat state (Gajim sends one when the notice's chat opens) is taken without a word.
+  auto state = a.toServer(
+      "<message from='carol@example.org/x' to='example.org' type='chat'>"
+      "<active xmlns='http://jabber.org/protocol/chatstates'/></message>");
+  REQUIRE(state);
+  CHECK(state->kind == Verdict::Kind::Drop);
+  CHECK(a.host.sent.size() == 1);
+
   auto old = a.toServer(
       "<message from='carol@example.org/x' to='example.org'>"
       "<acknowledge xmlns='urn:parley:notice:0' version='2024-03'/></message>");
