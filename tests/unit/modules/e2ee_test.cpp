@@ -16,10 +16,12 @@
 #include "e2ee/e2ee_module.hpp"
 #include "parley/module.hpp"
 #include "support/recording_host.hpp"
-#include "xml/stream_parser.hpp"
+#include "support/stanzas.hpp"
 
 using namespace parley;
 using namespace parley::modules::e2ee;
+using parley::testing::parseStanza;
+using parley::testing::stanzaOf;
 
 extern "C" const parley::ModuleDescriptor* parley_module_descriptor();
 
@@ -29,36 +31,6 @@ namespace {
 struct RecordingHost final : parley::testing::RecordingHost {
   RecordingHost() { dispatched = {HookPoint::StanzaFromClient}; }
 };
-
-xml::Element parse(std::string_view stanza) {
-  std::string doc =
-      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
-      "to='example.org' version='1.0'>";
-  doc += stanza;
-  xml::StreamParser parser(xml::ParserLimits{65536, 32, 64, 256, 1024});
-  std::vector<xml::StreamEvent> events;
-  const bool ok = parser.feed(doc, events);
-  INFO(stanza << "\n" << parser.error().condition << ": " << parser.error().text);
-  REQUIRE(ok);
-  REQUIRE(events.size() == 2);
-  return std::move(events[1].element);
-}
-
-// As the core hands it to a hook: 'from' stamped, 'to' parsed.
-Stanza stanzaOf(std::string_view text, Origin origin = Origin::Client) {
-  Stanza s;
-  s.element = parse(text);
-  s.origin = origin;
-  auto from = Jid::parse(s.element.attrOr("from"));
-  REQUIRE(from);
-  s.from = *from;
-  if (const std::string* to = s.element.attr("to")) {
-    auto parsed = Jid::parse(*to);
-    REQUIRE(parsed);
-    s.to = *parsed;
-  }
-  return s;
-}
 
 E2eeModule configured(const std::string& yaml) {
   E2eeModule module;
@@ -442,7 +414,7 @@ TEST_CASE("Every encryption scheme is recognised as clients send it", "[e2ee][de
        "<encryption xmlns='urn:xmpp:eme:0' namespace='urn:example:mls:0'>"},
   }));
   INFO(client);
-  auto found = findEncryption(parse(text));
+  auto found = findEncryption(parseStanza(text));
   REQUIRE(found);
   CHECK(found->scheme == scheme);
   CHECK(found->evidence == evidence);
@@ -465,9 +437,9 @@ TEST_CASE("A declared namespace from the wire is kept short and escaped", "[e2ee
     std::string declared = "a";
     for (int i = 0; i < 100; ++i) declared += "\xC3\xA4";  // 'ä', two bytes each
     auto found =
-        findEncryption(parse("<message from='alice@example.org/x' to='bob@example.org'>"
-                             "<encryption xmlns='urn:xmpp:eme:0' namespace='" +
-                             declared + "'/></message>"));
+        findEncryption(parseStanza("<message from='alice@example.org/x' to='bob@example.org'>"
+                                   "<encryption xmlns='urn:xmpp:eme:0' namespace='" +
+                                   declared + "'/></message>"));
     REQUIRE(found);
     CHECK(found->scheme == Scheme::Other);
     CHECK(found->evidence ==
@@ -489,7 +461,7 @@ TEST_CASE("Plaintext, signatures and protocol traffic are not encryption", "[e2e
       {"PEP publish of an OMEMO bundle", kBundlePublish},
   }));
   INFO(what);
-  auto found = findEncryption(parse(text));
+  auto found = findEncryption(parseStanza(text));
   CHECK_FALSE(found);
 }
 
@@ -509,10 +481,10 @@ TEST_CASE("OTR markers are specific", "[e2ee][detect]") {
 }
 
 TEST_CASE("Error stanzas and iq results always pass", "[e2ee][detect]") {
-  CHECK(alwaysPasses(parse(kOmemoErrorBounce)));
-  CHECK(alwaysPasses(parse(kIqResult)));
-  CHECK_FALSE(alwaysPasses(parse(kJingleEncryptedTransfer)));  // iq set
-  CHECK_FALSE(alwaysPasses(parse(kConversationsOmemo)));
+  CHECK(alwaysPasses(parseStanza(kOmemoErrorBounce)));
+  CHECK(alwaysPasses(parseStanza(kIqResult)));
+  CHECK_FALSE(alwaysPasses(parseStanza(kJingleEncryptedTransfer)));  // iq set
+  CHECK_FALSE(alwaysPasses(parseStanza(kConversationsOmemo)));
 }
 
 TEST_CASE("OMEMO and OX key publishing is recognised by node", "[e2ee][detect]") {
@@ -527,14 +499,14 @@ TEST_CASE("OMEMO and OX key publishing is recognised by node", "[e2ee][detect]")
           {"OX public keys", kOxKeyPublish, Scheme::OpenPgp, "urn:xmpp:openpgp:0:public-keys"},
       }));
   INFO(what);
-  auto found = findKeyPublish(parse(text));
+  auto found = findKeyPublish(parseStanza(text));
   REQUIRE(found);
   CHECK(found->scheme == scheme);
   CHECK(found->node == node);
 
   SECTION("other nodes and retractions are not key publishing") {
-    CHECK_FALSE(findKeyPublish(parse(kAvatarPublish)));
-    CHECK_FALSE(findKeyPublish(parse(kDevicelistRetract)));
+    CHECK_FALSE(findKeyPublish(parseStanza(kAvatarPublish)));
+    CHECK_FALSE(findKeyPublish(parseStanza(kDevicelistRetract)));
     CHECK_FALSE(isOmemoKeyNode("urn:xmpp:omemo:2"));
     CHECK_FALSE(isOmemoKeyNode("urn:xmpp:omemo:x:devices"));
     CHECK_FALSE(isOmemoKeyNode("urn:xmpp:omemo:2:devicelist"));

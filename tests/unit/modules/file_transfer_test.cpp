@@ -15,7 +15,7 @@
 #include "file_transfer/file_transfer_module.hpp"
 #include "parley/module.hpp"
 #include "support/recording_host.hpp"
-#include "xml/stream_parser.hpp"
+#include "support/stanzas.hpp"
 
 using parley::ComplianceEvent;
 using parley::Direction;
@@ -28,7 +28,9 @@ using parley::Stanza;
 using parley::Verdict;
 using namespace parley::modules::file_transfer;
 
+using parley::testing::parseStanza;
 using parley::testing::RecordingHost;
+using parley::testing::stanzaOf;
 
 namespace {
 
@@ -45,29 +47,6 @@ struct Loaded {
     module.attach(host);
   }
 };
-
-parley::xml::Element parse(std::string_view stanza) {
-  std::string doc =
-      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
-      "to='example.com' version='1.0'>";
-  doc += stanza;
-  parley::xml::StreamParser parser;
-  std::vector<parley::xml::StreamEvent> events;
-  if (!parser.feed(doc, events) || events.size() != 2) {
-    throw std::runtime_error("not one stanza: " + std::string(stanza) + " " + parser.error().text);
-  }
-  return std::move(events[1].element);
-}
-
-// As the session hands it to the router: addresses parsed, origin set.
-Stanza stanzaOf(std::string_view xml, Origin origin = Origin::Client) {
-  Stanza s;
-  s.element = parse(xml);
-  s.from = Jid::parse(s.element.attrOr("from")).value_or(Jid());
-  s.to = Jid::parse(s.element.attrOr("to")).value_or(Jid());
-  s.origin = origin;
-  return s;
-}
 
 Verdict fromClient(Loaded& loaded, std::string_view xml) {
   Stanza s = stanzaOf(xml);

@@ -18,48 +18,19 @@
 #include "parley/module.hpp"
 #include "parley/xml/serializer.hpp"
 #include "support/recording_host.hpp"
-#include "xml/stream_parser.hpp"
+#include "support/stanzas.hpp"
 
 using namespace parley;
 using namespace parley::modules::notice;
 
+using parley::testing::jidOf;
+using parley::testing::parseStanza;
 using parley::testing::RecordingHost;
+using parley::testing::stanzaOf;
 
 extern "C" const parley::ModuleDescriptor* parley_module_descriptor();
 
 namespace {
-
-xml::Element parse(std::string_view stanza) {
-  std::string doc =
-      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
-      "to='example.org' version='1.0'>";
-  doc += stanza;
-  xml::StreamParser parser;
-  std::vector<xml::StreamEvent> events;
-  const bool ok = parser.feed(doc, events);
-  INFO(stanza << "\n" << parser.error().condition << ": " << parser.error().text);
-  REQUIRE(ok);
-  REQUIRE(events.size() == 2);
-  return std::move(events[1].element);
-}
-
-Jid jid(std::string_view text) {
-  auto parsed = Jid::parse(text);
-  REQUIRE(parsed);
-  return *parsed;
-}
-
-// As the core hands it to a hook: 'from' stamped by the session, 'to' parsed.
-Stanza stanzaOf(std::string_view text, Origin origin = Origin::Client) {
-  Stanza s;
-  s.element = parse(text);
-  s.origin = origin;
-  auto from = Jid::parse(s.element.attrOr("from"));
-  REQUIRE(from);
-  s.from = *from;
-  if (const std::string* to = s.element.attr("to")) s.to = jid(*to);
-  return s;
-}
 
 NoticeModule configured(const std::string& yaml) {
   NoticeModule module;
@@ -101,7 +72,7 @@ TEST_CASE("A new session receives the notice as a headline, and it is recorded",
   host.open("alice@example.org/Conversations.x1y2");
 
   REQUIRE(host.sent.size() == 1);
-  const xml::Element expected = parse(
+  const xml::Element expected = parseStanza(
       "<message type='headline' to='alice@example.org/Conversations.x1y2' xml:lang='en'>"
       "<subject>Company instant messaging</subject>"
       "<body>This instant messaging service is company property. Messages are monitored, "
@@ -141,11 +112,11 @@ TEST_CASE("A notice that could not be sent is not recorded as sent", "[notice]")
 TEST_CASE("Without policy_version the notice carries no version", "[notice]") {
   Settings settings = parseSettings(YAML::Load("{}"));
   CHECK_FALSE(settings.policy_version);
-  xml::Element message = buildNotice(settings, jid("bob@example.org/dino"), false);
+  xml::Element message = buildNotice(settings, jidOf("bob@example.org/dino"), false);
   const xml::Element* notice = message.child("notice", kNoticeNs);
   REQUIRE(notice != nullptr);
   CHECK(notice->attr("version") == nullptr);
-  CHECK(noticeEvent(settings, jid("bob@example.org/dino"), false).detail_json ==
+  CHECK(noticeEvent(settings, jidOf("bob@example.org/dino"), false).detail_json ==
         R"({"policy_version":null,"language":"en","ack_required":false})");
 }
 
@@ -197,9 +168,9 @@ policy_version: "v7"
 
 TEST_CASE("The policy version is escaped in the event's JSON", "[notice]") {
   Settings s = configured(R"(policy_version: 'v"2\3')").settings();
-  CHECK(noticeEvent(s, jid("a@example.org/x"), false).detail_json ==
+  CHECK(noticeEvent(s, jidOf("a@example.org/x"), false).detail_json ==
         R"({"policy_version":"v\"2\\3","language":"en","ack_required":false})");
-  xml::Element m = buildNotice(s, jid("a@example.org/x"), false);
+  xml::Element m = buildNotice(s, jidOf("a@example.org/x"), false);
   CHECK(m.child("notice", kNoticeNs)->attrOr("version") == R"(v"2\3)");
 }
 
