@@ -17,6 +17,9 @@
 # both parley and parley+modules in one run the table is followed by their throughput ratio.
 #
 # Environment: BUILD_DIR (default build-bench) holds parley-loadgen, parleyd and parleyctl.
+# PERF_RECORD=PREFIX profiles the server during each measured run with `perf record -g` into
+# PREFIX.<server>-<tls>.data (read it with perf report -i ...); the profiler costs CPU of its
+# own, so figures from such a run are not for the table.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -420,8 +423,18 @@ run_loadgen() {
   # Generous but bounded: ramp-up at >= 20 sessions/s and three measured runs.
   local limit=$((600 + SESSIONS / 20 + 10 * DURATION))
   log "$server/$tls: parley-loadgen ${LOADGEN_COMMON[*]} --tls $tls ${EXTRA[*]}"
+  local perf_pid=
+  if [[ -n ${PERF_RECORD:-} ]]; then
+    perf record -q -F 499 -g -p "$SERVER_PID" -o "$PERF_RECORD.$server-$tls.data" \
+      >"$WORK/$server-$tls.perf.log" 2>&1 &
+    perf_pid=$!
+  fi
   timeout --kill-after=10 "$limit" "$LOADGEN" "${LOADGEN_COMMON[@]}" --tls "$tls" "${EXTRA[@]}" \
     2>&1 | tee "$logfile" | grep -v '^{' >&2 || true
+  if [[ -n $perf_pid ]]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+  fi
   grep '^{' "$logfile" >>"$RESULTS" || true
   if ! grep -q '"mode":"rate"' "$logfile"; then
     note "$server/$tls: the load generator did not complete every phase (see $logfile)"

@@ -5,6 +5,7 @@
 // Runs in the foreground. SIGTERM/SIGINT stop it gracefully (sessions get <system-shutdown/>);
 // SIGHUP reloads the configuration and certificates, keeping the running ones on error.
 
+#include <dlfcn.h>
 #include <expat.h>
 #include <unistd.h>
 
@@ -114,6 +115,20 @@ void writePortsFile(const std::string& path,
   std::filesystem::rename(tmp, path);  // readers never see a half-written file
 }
 
+// Which malloc the process runs on: jemalloc in release builds (xmpp-core/CMakeLists.txt says
+// why), the C library's or the sanitizer's otherwise. Logged because it moves CPU figures a lot.
+std::string allocatorName() {
+  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+  auto mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  if (mallctl == nullptr) return "system malloc";
+  const char* version = nullptr;
+  size_t length = sizeof version;
+  if (mallctl("version", &version, &length, nullptr, 0) != 0 || version == nullptr) {
+    return "jemalloc";
+  }
+  return std::string("jemalloc ") + version;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -126,7 +141,8 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
   applyLogging(*cfg);
-  log::info("parleyd ", PARLEY_VERSION, " starting with ", path, " (", XML_ExpatVersion(), ")");
+  log::info("parleyd ", PARLEY_VERSION, " starting with ", path, " (", XML_ExpatVersion(), ", ",
+            allocatorName(), ")");
 
   // Schema first, on a connection of its own, so a database problem is reported before
   // anything listens.
