@@ -83,6 +83,10 @@ class ClientSession {
     roster_ = std::move(next);
   }
 
+  // XEP-0280: whether this client asked for copies of its account's other conversations.
+  bool carbonsEnabled() const { return carbons_.load(std::memory_order_relaxed); }
+  void setCarbons(bool enabled) { carbons_.store(enabled, std::memory_order_relaxed); }
+
   // Full JIDs this session sent directed presence to (RFC 6121 §4.6), told when it goes
   // unavailable. Touched only on the session's own strand.
   std::set<std::string> directed_presence_targets;
@@ -94,6 +98,7 @@ class ClientSession {
   std::atomic<bool> available_{false};
   std::atomic<int> priority_{0};
   std::atomic<bool> roster_requested_{false};
+  std::atomic<bool> carbons_{false};
   mutable std::mutex presence_mutex_;
   mutable std::mutex roster_mutex_;
   std::shared_ptr<const storage::Roster> roster_;

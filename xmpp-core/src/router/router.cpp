@@ -205,10 +205,20 @@ Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
   }
   if (type == "error" && stanza.to.isBare()) co_return;  // errors go to full JIDs only
 
+  // XEP-0280: the sender's other clients see what it sent, the recipient's other clients what
+  // it received. Decided on the message as sent; <private/> is not passed on.
+  const bool copy = carbons::eligible(stanza.element);
+  carbons::stripPrivate(stanza.element);
+  const std::string recipient = stanza.to.bareString();
+  if (copy && session && stanza.from.bareString() != recipient) {
+    sendCarbons(carbons::Copy::Sent, stanza.from.bareString(), stanza.element, {session});
+  }
+
   auto shared = std::make_shared<const xml::Element>(std::move(stanza.element));
   if (!stanza.to.isBare()) {
     if (auto target = ctx_.registry().find(stanza.to)) {
       deliver(target, shared);
+      if (copy) sendCarbons(carbons::Copy::Received, recipient, *shared, {target});
       co_return;
     }
     // §8.5.3.2.1: no such resource.
@@ -224,16 +234,27 @@ Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
     co_return;
   }
   std::vector<SessionPtr> targets;
-  for (auto& s : ctx_.registry().sessionsOf(stanza.to.bareString())) {
+  for (auto& s : ctx_.registry().sessionsOf(recipient)) {
     if (s->available() && s->priority() >= 0) targets.push_back(std::move(s));
   }
   if (!targets.empty()) {
     for (const auto& t : targets) deliver(t, shared);
+    if (copy) sendCarbons(carbons::Copy::Received, recipient, *shared, targets);
     co_return;
   }
   if (type == "headline") co_return;  // headlines are not stored (§8.5.2.1.1)
   stanza.element = *shared;
   co_await storeOfflineOrBounce(stanza, session);
+}
+
+void Router::sendCarbons(carbons::Copy copy, const std::string& owner, const xml::Element& message,
+                         const std::vector<SessionPtr>& except) {
+  for (const auto& s : ctx_.registry().sessionsOf(owner)) {
+    if (!s->carbonsEnabled() || std::find(except.begin(), except.end(), s) != except.end()) {
+      continue;
+    }
+    deliver(s, carbons::wrap(copy, s->jid(), message));
+  }
 }
 
 Task<void> Router::storeOfflineOrBounce(const Stanza& stanza, const SessionPtr& sender) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "parley/stanza.hpp"
+#include "router/carbons.hpp"
 #include "router/client_session.hpp"
 #include "router/server_context.hpp"
 #include "router/subscription.hpp"
@@ -141,6 +142,10 @@ class Router {
 
   // Messages
   Task<void> storeOfflineOrBounce(const Stanza& stanza, const SessionPtr& sender);
+  // XEP-0280: a copy of `message` for each of `owner`'s carbons-enabled sessions except those
+  // that got the original (`except`).
+  void sendCarbons(carbons::Copy copy, const std::string& owner, const xml::Element& message,
+                   const std::vector<SessionPtr>& except);
   // A message stored while the owner was logging in: the login may have looked before it was
   // stored, so deliver it now if a resource is available (see OfflineIndex).
   Task<void> deliverOfflineIfOnline(const std::string& owner);

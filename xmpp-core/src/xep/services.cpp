@@ -14,6 +14,7 @@ void registerCoreServices(router::Router& router) {
   registerVcard(router);
   registerLegacySession(router);
   registerAdhoc(router);
+  registerCarbons(router);
   // Features provided by the router itself rather than an iq service.
   router.addServerFeature("msgoffline");  // XEP-0160
 }
