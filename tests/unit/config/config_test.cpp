@@ -101,6 +101,8 @@ TEST_CASE("a complete configuration is read into the struct", "[config]") {
       "  max_attributes: 30\n"
       "  max_name_bytes: 128\n"
       "  negotiation_timeout: 90\n"
+      "  idle_ping_after: 0\n"
+      "  idle_ping_timeout: 15\n"
       "  send_queue_bytes: 33554432\n"
       "  offline_max_messages: 0\n"
       "auth:\n"
@@ -140,6 +142,8 @@ TEST_CASE("a complete configuration is read into the struct", "[config]") {
   CHECK(c.limits.max_attributes == 30);
   CHECK(c.limits.max_name_bytes == 128);
   CHECK(c.limits.negotiation_timeout == std::chrono::seconds(90));
+  CHECK(c.limits.idle_ping_after == std::chrono::seconds(0));
+  CHECK(c.limits.idle_ping_timeout == std::chrono::seconds(15));
   CHECK(c.limits.send_queue_bytes == 33554432);
   CHECK(c.limits.offline_max_messages == 0);
   CHECK(c.auth.scram_iterations == 10000);
@@ -471,6 +475,8 @@ TEST_CASE("examples/parley.yaml is valid and sets every key", "[config][example]
                           "max_attributes:",
                           "max_name_bytes:",
                           "negotiation_timeout:",
+                          "idle_ping_after:",
+                          "idle_ping_timeout:",
                           "send_queue_bytes:",
                           "offline_max_messages:",
                           "auth:",

@@ -81,8 +81,12 @@ struct Config {
     unsigned max_attributes = 64;
     size_t max_name_bytes = 256;
     std::chrono::seconds negotiation_timeout{60};  // connect → bound resource
-    size_t send_queue_bytes = 4 * 1024 * 1024;     // per session before it is closed as too slow
-    size_t offline_max_messages = 1000;            // per account
+    // XEP-0199: a bound session that sent nothing for idle_ping_after is pinged; if it still
+    // sends nothing within idle_ping_timeout, it is closed as dead (0 turns pinging off).
+    std::chrono::seconds idle_ping_after{240};
+    std::chrono::seconds idle_ping_timeout{60};
+    size_t send_queue_bytes = 4 * 1024 * 1024;  // per session before it is closed as too slow
+    size_t offline_max_messages = 1000;         // per account
   } limits;
 
   struct {

@@ -97,7 +97,8 @@ C2sSession::C2sSession(router::ServerContext& ctx, Socket socket,
       parser_(parserLimits(*config_, false)),
       write_signal_(executor_),
       writer_finished_(executor_),
-      deadline_timer_(executor_) {
+      deadline_timer_(executor_),
+      keepalive_timer_(executor_) {
   boost::system::error_code ec;
   // Plaintext reads are attempted directly (readChunk); they must never block an io thread.
   socket_.non_blocking(true, ec);
@@ -138,6 +139,7 @@ awaitable<void> C2sSession::run() {
     }
   }
   deadline_timer_.cancel();
+  keepalive_timer_.cancel();
   bool was_bound = phase_ == Phase::Bound || (phase_ == Phase::Closing && writer_started_);
   if (writer_started_ && !writer_done_) {
     // Let the writer flush what is queued (a stream error, the closing tag), but not forever:
@@ -382,10 +384,44 @@ void C2sSession::kick(std::string condition, std::string text) {
   });
 }
 
+awaitable<void> C2sSession::keepalive() {
+  auto self = shared_from_this();
+  const auto idle = config_->limits.idle_ping_after;
+  const auto timeout = config_->limits.idle_ping_timeout;
+  boost::system::error_code ec;
+  for (;;) {
+    keepalive_timer_.expires_at(last_read_ + idle);
+    co_await keepalive_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (ec || phase_ != Phase::Bound) co_return;
+    if (std::chrono::steady_clock::now() < last_read_ + idle) continue;  // it spoke meanwhile
+
+    // Any bytes count as an answer: the pong, or anything else the client sends.
+    const auto pinged_at = last_read_;
+    xml::Element ping(std::string(ns::kClient), "iq");
+    ping.setAttr("type", "get");
+    ping.setAttr("id", "ping-" + hexId(8));
+    ping.setAttr("from", domain_);
+    ping.setAttr("to", jid_.full());
+    ping.addChild("urn:xmpp:ping", "ping");
+    enqueue(xml::toString(ping, ns::kClient));
+    keepalive_timer_.expires_after(timeout);
+    co_await keepalive_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (ec || phase_ != Phase::Bound) co_return;
+    if (last_read_ != pinged_at) continue;
+    log::info("c2s ", jid_.full(), " from ", peer_ip_, " sent nothing for ",
+              (idle + timeout).count(), " s, not even an answer to a ping; closing it");
+    kick("connection-timeout", "Your client did not answer a ping within " +
+                                   std::to_string(timeout.count()) +
+                                   " seconds, so the connection is taken to be dead.");
+    co_return;
+  }
+}
+
 awaitable<void> C2sSession::readLoop() {
   std::vector<xml::StreamEvent> events;
   for (;;) {
     std::string_view bytes = co_await readChunk();
+    last_read_ = std::chrono::steady_clock::now();
     events.clear();
     bool ok = parser_.feed(bytes, events);
     for (auto& event : events) {
@@ -887,6 +923,10 @@ awaitable<bool> C2sSession::onBind(const xml::Element& iq) {
   writer_started_ = true;
   asio::co_spawn(
       executor_, [self]() { return self->writer(); }, asio::detached);
+  if (config_->limits.idle_ping_after.count() > 0) {
+    asio::co_spawn(
+        executor_, [self]() { return self->keepalive(); }, asio::detached);
+  }
   xml::Element result(std::string(ns::kClient), "iq");
   result.setAttr("type", "result");
   if (!id.empty()) result.setAttr("id", id);

@@ -12,6 +12,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -68,6 +69,9 @@ class C2sSession final : public router::ClientSession,
   // the client, then the socket is closed whatever the writer and reader are waiting for.
   void closeAfterFlush();
   boost::asio::awaitable<void> closeDeadline();
+  // XEP-0199: pings a bound client that has sent nothing for limits.idle_ping_after and closes
+  // it with <connection-timeout/> if it stays silent for limits.idle_ping_timeout more.
+  boost::asio::awaitable<void> keepalive();
   // A stanza that reached this session after it started closing: messages go back to the
   // router, iq requests are answered for the resource that is leaving.
   void undeliverable(std::vector<std::shared_ptr<const xml::Element>> stanzas);
@@ -140,7 +144,9 @@ class C2sSession final : public router::ClientSession,
   boost::asio::steady_timer write_signal_;
   boost::asio::steady_timer writer_finished_;  // cancelled by the writer when it ends
   bool writer_done_ = false;
-  boost::asio::steady_timer deadline_timer_;  // negotiation until bound, then the flush deadline
+  boost::asio::steady_timer deadline_timer_;   // negotiation until bound, then the flush deadline
+  boost::asio::steady_timer keepalive_timer_;  // idle pings, once bound
+  std::chrono::steady_clock::time_point last_read_;  // when the client last sent anything
 };
 
 }  // namespace parley::net
