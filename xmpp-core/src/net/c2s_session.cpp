@@ -384,19 +384,31 @@ void C2sSession::kick(std::string condition, std::string text) {
   });
 }
 
-awaitable<void> C2sSession::keepalive() {
-  auto self = shared_from_this();
+void C2sSession::armKeepalive(std::chrono::steady_clock::time_point at) {
+  keepalive_timer_.expires_at(at);
+  keepalive_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->onKeepalive();
+  });
+}
+
+void C2sSession::onKeepalive() {
+  if (phase_ != Phase::Bound) return;
   const auto idle = config_->limits.idle_ping_after;
   const auto timeout = config_->limits.idle_ping_timeout;
-  boost::system::error_code ec;
-  for (;;) {
-    keepalive_timer_.expires_at(last_read_ + idle);
-    co_await keepalive_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
-    if (ec || phase_ != Phase::Bound) co_return;
-    if (std::chrono::steady_clock::now() < last_read_ + idle) continue;  // it spoke meanwhile
-
-    // Any bytes count as an answer: the pong, or anything else the client sends.
-    const auto pinged_at = last_read_;
+  const auto now = std::chrono::steady_clock::now();
+  if (ping_outstanding_) {
+    ping_outstanding_ = false;
+    // Any bytes count as an answer: the pong, or anything else the client sent.
+    if (last_read_ == pinged_at_) {
+      log::info("c2s ", jid_.full(), " from ", peer_ip_, " sent nothing for ",
+                (idle + timeout).count(), " s, not even an answer to a ping; closing it");
+      kick("connection-timeout", "Your client did not answer a ping within " +
+                                     std::to_string(timeout.count()) +
+                                     " seconds, so the connection is taken to be dead.");
+      return;
+    }
+  } else if (now >= last_read_ + idle) {
     xml::Element ping(std::string(ns::kClient), "iq");
     ping.setAttr("type", "get");
     ping.setAttr("id", "ping-" + hexId(8));
@@ -404,17 +416,12 @@ awaitable<void> C2sSession::keepalive() {
     ping.setAttr("to", jid_.full());
     ping.addChild("urn:xmpp:ping", "ping");
     enqueue(xml::toString(ping, ns::kClient));
-    keepalive_timer_.expires_after(timeout);
-    co_await keepalive_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
-    if (ec || phase_ != Phase::Bound) co_return;
-    if (last_read_ != pinged_at) continue;
-    log::info("c2s ", jid_.full(), " from ", peer_ip_, " sent nothing for ",
-              (idle + timeout).count(), " s, not even an answer to a ping; closing it");
-    kick("connection-timeout", "Your client did not answer a ping within " +
-                                   std::to_string(timeout.count()) +
-                                   " seconds, so the connection is taken to be dead.");
-    co_return;
+    pinged_at_ = last_read_;
+    ping_outstanding_ = true;
+    armKeepalive(now + timeout);
+    return;
   }
+  armKeepalive(last_read_ + idle);
 }
 
 awaitable<void> C2sSession::readLoop() {
@@ -924,8 +931,7 @@ awaitable<bool> C2sSession::onBind(const xml::Element& iq) {
   asio::co_spawn(
       executor_, [self]() { return self->writer(); }, asio::detached);
   if (config_->limits.idle_ping_after.count() > 0) {
-    asio::co_spawn(
-        executor_, [self]() { return self->keepalive(); }, asio::detached);
+    armKeepalive(last_read_ + config_->limits.idle_ping_after);
   }
   xml::Element result(std::string(ns::kClient), "iq");
   result.setAttr("type", "result");

@@ -70,8 +70,10 @@ class C2sSession final : public router::ClientSession,
   void closeAfterFlush();
   boost::asio::awaitable<void> closeDeadline();
   // XEP-0199: pings a bound client that has sent nothing for limits.idle_ping_after and closes
-  // it with <connection-timeout/> if it stays silent for limits.idle_ping_timeout more.
-  boost::asio::awaitable<void> keepalive();
+  // it with <connection-timeout/> if it stays silent for limits.idle_ping_timeout more. A timer
+  // callback rather than a coroutine: a frame per idle session cost about 1.3 KiB each.
+  void armKeepalive(std::chrono::steady_clock::time_point at);
+  void onKeepalive();
   // A stanza that reached this session after it started closing: messages go back to the
   // router, iq requests are answered for the resource that is leaving.
   void undeliverable(std::vector<std::shared_ptr<const xml::Element>> stanzas);
@@ -147,6 +149,8 @@ class C2sSession final : public router::ClientSession,
   boost::asio::steady_timer deadline_timer_;   // negotiation until bound, then the flush deadline
   boost::asio::steady_timer keepalive_timer_;  // idle pings, once bound
   std::chrono::steady_clock::time_point last_read_;  // when the client last sent anything
+  std::chrono::steady_clock::time_point pinged_at_;  // last_read_ when the ping went out
+  bool ping_outstanding_ = false;
 };
 
 }  // namespace parley::net
