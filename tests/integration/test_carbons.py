@@ -5,6 +5,7 @@ that has not enabled them gets nothing extra; <private/> messages are copied now
 the recipient without the marker; only chat and normal messages are copied; and a message the
 policy chain refuses (here the e2ee module refusing OMEMO) is copied nowhere either."""
 
+import contextlib
 import time
 
 from xmpp_helpers import DOMAIN, NS_DISCO_INFO, RawClient, q, stanza_error
@@ -58,6 +59,19 @@ def _copies_of(client, msg_id, seconds=1.0):
                    for d in ("sent", "received"))]
 
 
+@contextlib.contextmanager
+def _alice_twice_and_bob(server, tag, enable=("desk", "phone")):
+    """alice at her desk and on her phone, and bob, logged in; carbons enabled on `enable`."""
+    with RawClient(server) as desk, RawClient(server) as phone, RawClient(server) as bob:
+        desk.login("alice", resource=f"desk-{tag}")
+        phone.login("alice", resource=f"phone-{tag}")
+        bob.login("bob", resource=f"pc-{tag}")
+        for name, client in (("desk", desk), ("phone", phone)):
+            if name in enable:
+                _enable(client)
+        yield desk, phone, bob
+
+
 def test_the_server_advertises_carbons(server):
     with RawClient(server) as alice:
         alice.login("alice", resource="disco")
@@ -78,12 +92,7 @@ def test_switching_carbons_takes_a_set(server):
 
 
 def test_a_message_to_one_resource_is_copied_to_the_others(server):
-    with RawClient(server) as desk, RawClient(server) as phone, RawClient(server) as bob:
-        desk.login("alice", resource="desk")
-        phone.login("alice", resource="phone")
-        bob.login("bob", resource="pc")
-        _enable(desk)
-        _enable(phone)
+    with _alice_twice_and_bob(server, "recv") as (desk, phone, bob):
         bob.message(desk.jid, "to the desk only", msg_id="c-recv")
         assert desk.wait_message("to the desk only").get("id") == "c-recv"
         copy, original = _carbon(phone, "received", "c-recv")
@@ -97,12 +106,7 @@ def test_a_message_to_one_resource_is_copied_to_the_others(server):
 
 
 def test_what_one_resource_sends_is_copied_to_the_others(server):
-    with RawClient(server) as desk, RawClient(server) as phone, RawClient(server) as bob:
-        desk.login("alice", resource="desk-s")
-        phone.login("alice", resource="phone-s")
-        bob.login("bob", resource="pc-s")
-        _enable(desk)
-        _enable(phone)
+    with _alice_twice_and_bob(server, "sent") as (desk, phone, bob):
         desk.message(f"bob@{DOMAIN}", "sent from the desk", msg_id="c-sent")
         assert bob.wait_message("sent from the desk").get("id") == "c-sent"
         copy, original = _carbon(phone, "sent", "c-sent")
@@ -131,12 +135,7 @@ def test_a_session_without_carbons_gets_no_copies(server):
 
 
 def test_private_messages_are_copied_nowhere_and_lose_the_marker(server):
-    with RawClient(server) as desk, RawClient(server) as phone, RawClient(server) as bob:
-        desk.login("alice", resource="desk-p")
-        phone.login("alice", resource="phone-p")
-        bob.login("bob", resource="pc-p")
-        _enable(desk)
-        _enable(phone)
+    with _alice_twice_and_bob(server, "private") as (desk, phone, bob):
         desk.send(f"<message to='{bob.jid}' type='chat' id='c-private'><body>just us</body>"
                   f"<private xmlns='{CARBONS}'/></message>")
         got = bob.wait_message("just us")
@@ -162,11 +161,7 @@ def test_a_message_to_the_bare_jid_is_copied_only_to_resources_that_did_not_get_
 
 
 def test_only_chat_and_normal_messages_are_copied(server):
-    with RawClient(server) as desk, RawClient(server) as phone, RawClient(server) as bob:
-        desk.login("alice", resource="desk-h")
-        phone.login("alice", resource="phone-h")
-        bob.login("bob", resource="pc-h")
-        _enable(phone)
+    with _alice_twice_and_bob(server, "headline", enable=("phone",)) as (desk, phone, bob):
         bob.message(desk.jid, "a headline", type_="headline", msg_id="c-headline")
         desk.wait_message("a headline")
         bob.message(desk.jid, "a normal message", type_="normal", msg_id="c-normal")
@@ -176,12 +171,7 @@ def test_only_chat_and_normal_messages_are_copied(server):
 
 
 def test_a_refused_message_is_copied_nowhere(server):
-    with RawClient(server) as desk, RawClient(server) as phone, RawClient(server) as bob:
-        desk.login("alice", resource="desk-r")
-        phone.login("alice", resource="phone-r")
-        bob.login("bob", resource="pc-r")
-        _enable(desk)
-        _enable(phone)
+    with _alice_twice_and_bob(server, "refused") as (desk, phone, bob):
         desk.send(f"<message to='{bob.jid}' type='chat' id='c-omemo'>{OMEMO}</message>")
         err = desk.wait_for(lambda e: e.get("id") == "c-omemo" and e.get("type") == "error")
         assert stanza_error(err)[1] == "policy-violation"

@@ -81,6 +81,19 @@ Verdict callGuarded(ActiveModule& m, HookPoint point, ComplianceEvent about, Cal
       "policy-violation");
 }
 
+// monitor_only: a module whose rule is being rolled out records what it would have done
+// (action would_block) and changes nothing. True when that is what happened; `about` describes
+// the stanza or login when the module gave no event of its own (built only then).
+template <class About>
+bool recordedAsWouldBlock(ActiveModule& m, Verdict& v, About&& about) {
+  if (!m.settings.monitor_only || !v.stops()) return false;
+  ComplianceEvent e = v.event ? std::move(*v.event) : about();
+  if (e.kind.empty()) e.kind = m.name + ".would_block";
+  e.action = EventAction::WouldBlock;
+  m.emit(std::move(e));
+  return true;
+}
+
 Verdict callStanzaHook(ActiveModule& m, const StanzaHook& hook, HookPoint point, Stanza& stanza) {
   return callGuarded(m, point, eventAbout(stanza), [&]() { return hook(stanza); });
 }
@@ -249,14 +262,7 @@ Verdict ModuleHost::runStanza(HookPoint point, Stanza& stanza) const {
   for (const auto& entry : snap->stanza[static_cast<size_t>(point)]) {
     ActiveModule& m = *entry.module;
     Verdict v = callStanzaHook(m, *entry.hook, point, stanza);
-    if (m.settings.monitor_only && v.stops()) {
-      // Rolling a rule out: record what would have happened, change nothing.
-      ComplianceEvent e = v.event ? std::move(*v.event) : eventAbout(stanza);
-      if (e.kind.empty()) e.kind = m.name + ".would_block";
-      e.action = EventAction::WouldBlock;
-      m.emit(std::move(e));
-      continue;
-    }
+    if (recordedAsWouldBlock(m, v, [&]() { return eventAbout(stanza); })) continue;
     if (v.event) m.emit(std::move(*v.event));
     v.event.reset();
     if (v.kind == Verdict::Kind::Reject) {
@@ -303,13 +309,7 @@ Verdict ModuleHost::runLogin(const Jid& account, const LoginInfo& info) const {
     about.session = "c2s " + info.ip;
     Verdict v = callGuarded(m, HookPoint::SaslAuthenticated, about,
                             [&]() { return (*entry.hook)(account, info); });
-    if (m.settings.monitor_only && v.stops()) {
-      ComplianceEvent e = v.event ? std::move(*v.event) : about;
-      if (e.kind.empty()) e.kind = m.name + ".would_block";
-      e.action = EventAction::WouldBlock;
-      m.emit(std::move(e));
-      continue;
-    }
+    if (recordedAsWouldBlock(m, v, [&]() { return about; })) continue;
     if (v.event) m.emit(std::move(*v.event));
     v.event.reset();
     if (v.stops()) {
