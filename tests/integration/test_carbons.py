@@ -178,3 +178,12 @@ def test_a_refused_message_is_copied_nowhere(server):
         time.sleep(0.3)
         assert _copies_of(phone, "c-omemo") == []
         assert _copies_of(bob, "c-omemo") == []
+
+
+def test_a_message_to_another_own_resource_is_not_copied_back_to_the_sender(server):
+    with _alice_twice_and_bob(server, "self") as (desk, phone, bob):
+        desk.message(phone.jid, "note to my phone", msg_id="c-self")
+        assert phone.wait_message("note to my phone").get("id") == "c-self"
+        assert _copies_of(desk, "c-self") == []
+        assert _copies_of(phone, "c-self") == []
+        assert _copies_of(bob, "c-self") == []

@@ -218,7 +218,7 @@ Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
   if (!stanza.to.isBare()) {
     if (auto target = ctx_.registry().find(stanza.to)) {
       deliver(target, shared);
-      if (copy) sendCarbons(carbons::Copy::Received, recipient, *shared, {target});
+      if (copy) sendCarbons(carbons::Copy::Received, recipient, *shared, {target, session});
       co_return;
     }
     // §8.5.3.2.1: no such resource.
@@ -239,6 +239,8 @@ Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
   }
   if (!targets.empty()) {
     for (const auto& t : targets) deliver(t, shared);
+    // Never back to the sender (a message to its own account's other resources).
+    targets.push_back(session);
     if (copy) sendCarbons(carbons::Copy::Received, recipient, *shared, targets);
     co_return;
   }
