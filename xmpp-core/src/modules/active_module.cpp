@@ -27,6 +27,7 @@ bool dispatched(HookPoint point) {
     case HookPoint::SessionOpened:
     case HookPoint::SessionClosed:
     case HookPoint::DiscoInfo:
+    case HookPoint::PepPublish:
       return true;
     default:
       return false;

@@ -87,6 +87,25 @@ class ClientSession {
   bool carbonsEnabled() const { return carbons_.load(std::memory_order_relaxed); }
   void setCarbons(bool enabled) { carbons_.store(enabled, std::memory_order_relaxed); }
 
+  // What the client said it supports (its disco#info features, learnt through XEP-0115 caps):
+  // "<node>+notify" asks for PEP notifications of that node. Null until known. Thread-safe
+  // (publishes on other sessions' strands read it).
+  std::shared_ptr<const std::set<std::string>> clientFeatures() const {
+    std::lock_guard lock(features_mutex_);
+    return client_features_;
+  }
+  // Returns the previous value.
+  std::shared_ptr<const std::set<std::string>> setClientFeatures(
+      std::shared_ptr<const std::set<std::string>> features) {
+    std::lock_guard lock(features_mutex_);
+    std::swap(client_features_, features);
+    return features;
+  }
+  bool wantsNotify(const std::string& node) const {
+    std::lock_guard lock(features_mutex_);
+    return client_features_ && client_features_->count(node + "+notify") > 0;
+  }
+
   // Full JIDs this session sent directed presence to (RFC 6121 §4.6), told when it goes
   // unavailable. Touched only on the session's own strand.
   std::set<std::string> directed_presence_targets;
@@ -101,6 +120,8 @@ class ClientSession {
   std::atomic<bool> carbons_{false};
   mutable std::mutex presence_mutex_;
   mutable std::mutex roster_mutex_;
+  mutable std::mutex features_mutex_;
+  std::shared_ptr<const std::set<std::string>> client_features_;
   std::shared_ptr<const storage::Roster> roster_;
   int64_t newest_version_ = 0;  // highest version announced to updateCachedRoster
   std::shared_ptr<const xml::Element> presence_;

@@ -129,7 +129,12 @@ Task<void> Router::routePresence(Stanza& stanza, const SessionPtr& session) {
     co_return;
   }
   if (type.empty() || type == "unavailable") {
+    const bool initial = type.empty() && !session->available();
     co_await broadcastPresence(stanza, session);
+    if (type.empty() && session->available()) {
+      for (const auto& listener : presence_listeners_)
+        co_await listener(session, stanza.element, initial);
+    }
     co_return;
   }
   if (type != "error") {

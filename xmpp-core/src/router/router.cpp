@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 
 #include "parley/xml/serializer.hpp"
@@ -323,7 +324,12 @@ Task<void> Router::routeIq(Stanza& stanza, const SessionPtr& session) {
     }
     co_return;
   }
-  if (!request) co_return;  // results and errors to the server or a bare JID end here
+  if (!request) {
+    // Results and errors to the server or a bare JID end here, answers to the server's own
+    // queries excepted.
+    if (to_server) takeClientAnswer(stanza);
+    co_return;
+  }
 
   const xml::Element* payload = stanza.element.firstChildElement();
   if (payload == nullptr) {
@@ -390,6 +396,42 @@ Task<void> Router::routeIq(Stanza& stanza, const SessionPtr& session) {
                             "The server could not complete this request; please retry.");
   }
   if (session) deliver(session, std::move(reply));
+}
+
+void Router::queryClient(const SessionPtr& session, xml::Element iq,
+                         ClientAnswerHandler on_answer) {
+  constexpr size_t kMaxPending = 10000;
+  std::string id;
+  {
+    std::lock_guard lock(queries_mutex_);
+    // Unanswered queries are forgotten oldest first (ids grow, so the map's first is oldest).
+    if (pending_queries_.size() >= kMaxPending) pending_queries_.erase(pending_queries_.begin());
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "parley-q%016llx",
+                  static_cast<unsigned long long>(++next_query_));
+    id = buffer;
+    pending_queries_[id] = PendingQuery{session->jid().full(), std::move(on_answer)};
+  }
+  iq.setAttr("id", id);
+  iq.setAttr("to", session->jid().full());
+  iq.setAttr("from", session->jid().domain());
+  deliver(session, std::move(iq));
+}
+
+bool Router::takeClientAnswer(const Stanza& answer) {
+  const std::string_view id = answer.element.attrOr("id");
+  if (!id.starts_with("parley-q")) return false;
+  ClientAnswerHandler handler;
+  {
+    std::lock_guard lock(queries_mutex_);
+    auto it = pending_queries_.find(std::string(id));
+    // Only the client asked may answer: another cannot feed us its idea of that client.
+    if (it == pending_queries_.end() || it->second.asked != answer.from.full()) return false;
+    handler = std::move(it->second.on_answer);
+    pending_queries_.erase(it);
+  }
+  handler(answer.element);
+  return true;
 }
 
 }  // namespace parley::router

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 
@@ -63,6 +64,15 @@ struct DiscoNode {
   std::function<bool(const IqRequest&)> visible;
 };
 
+// Told of every available presence a session broadcasts (after the broadcast), e.g. for PEP to
+// learn the client's capabilities and send it the last published items. `initial`: the
+// session's first available presence.
+using PresenceListener = std::function<Task<void>(const SessionPtr& session,
+                                                  const xml::Element& presence, bool initial)>;
+
+// Called with the answer (result or error) to an iq the server sent a client.
+using ClientAnswerHandler = std::function<void(const xml::Element& answer)>;
+
 class Router {
  public:
   explicit Router(ServerContext& ctx);
@@ -78,6 +88,21 @@ class Router {
   // Features the server advertises in disco#info (kept with the services that provide them).
   void addServerFeature(std::string feature) { server_features_.push_back(std::move(feature)); }
   const std::vector<std::string>& serverFeatures() const { return server_features_; }
+  // What disco#info on an account's bare JID answers, beyond the account identity.
+  void addAccountFeature(std::string feature) { account_features_.push_back(std::move(feature)); }
+  const std::vector<std::string>& accountFeatures() const { return account_features_; }
+  void addAccountIdentity(DiscoIdentity identity) {
+    account_identities_.push_back(std::move(identity));
+  }
+  const std::vector<DiscoIdentity>& accountIdentities() const { return account_identities_; }
+  void addPresenceListener(PresenceListener listener) {
+    presence_listeners_.push_back(std::move(listener));
+  }
+  // Sends `iq` (type get or set, 'to' a full JID of `session`, 'from' the domain; an id is
+  // assigned) and calls `on_answer` on the session's strand when that session answers. An
+  // answer that never comes costs a map entry until the session closes or newer queries push
+  // it out (bounded).
+  void queryClient(const SessionPtr& session, xml::Element iq, ClientAnswerHandler on_answer);
   void addDiscoNode(std::string node, DiscoNode info) {
     disco_nodes_[std::move(node)] = std::move(info);
   }
@@ -155,8 +180,21 @@ class Router {
   std::shared_ptr<const xml::Element> beforeLocalDelivery(
       const SessionPtr& session, std::shared_ptr<const xml::Element> element);
 
+  // An answer to queryClient(): true when it was one (and was handled).
+  bool takeClientAnswer(const Stanza& answer);
+
   ServerContext& ctx_;
   std::map<std::string, IqService, std::less<>> iq_services_;
+  std::vector<std::string> account_features_;
+  std::vector<DiscoIdentity> account_identities_;
+  std::vector<PresenceListener> presence_listeners_;
+  struct PendingQuery {
+    std::string asked;  // the full JID asked
+    ClientAnswerHandler on_answer;
+  };
+  std::mutex queries_mutex_;
+  std::map<std::string, PendingQuery> pending_queries_;  // by iq id
+  uint64_t next_query_ = 0;
   std::vector<std::string> server_features_;
   std::map<std::string, DiscoNode, std::less<>> disco_nodes_;
 };

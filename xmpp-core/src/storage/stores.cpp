@@ -51,24 +51,6 @@ Account accountFrom(const pqxx::row& row) {
   return a;
 }
 
-// libpqxx 6.4 cannot bind a std::vector, so groups travel as one text[] literal parameter. Every
-// element is quoted and escaped, so a group called NULL, "a,b" or {x} stays exactly that; being a
-// bound parameter it can never become SQL.
-std::string textArrayLiteral(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char ch : items[i]) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
-
 std::vector<std::string> parseTextArray(const pqxx::field& f) {
   std::vector<std::string> out;
   auto parser = f.as_array();
@@ -109,6 +91,24 @@ int64_t bumpRosterVersion(pqxx::work& tx, const std::string& owner) {
 }
 
 }  // namespace
+
+// libpqxx 6.4 cannot bind a std::vector, so groups travel as one text[] literal parameter. Every
+// element is quoted and escaped, so a group called NULL, "a,b" or {x} stays exactly that; being a
+// bound parameter it can never become SQL.
+std::string textArrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char ch : items[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
 
 // Single-statement reads and writes run in autocommit (pqxx::nontransaction): one statement is
 // atomic on its own, and BEGIN/COMMIT would triple the round trips on the login path.

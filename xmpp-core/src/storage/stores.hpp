@@ -15,6 +15,10 @@
 
 namespace parley::storage {
 
+// A text[] literal for a bound parameter (libpqxx 6.4 cannot bind a std::vector): every element
+// quoted and escaped, so "NULL", "a,b" or "{x}" stay exactly that.
+std::string textArrayLiteral(const std::vector<std::string>& items);
+
 // ---- accounts ----
 struct Account {
   std::string jid;  // bare

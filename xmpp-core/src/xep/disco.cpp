@@ -63,6 +63,14 @@ Task<xml::Element> handleInfo(IqRequest& req) {
     identity.setAttr("type", "registered");
     features = {std::string(kInfoNs), std::string(kItemsNs), "vcard-temp", "jabber:iq:last",
                 "urn:xmpp:ping"};
+    features.insert(features.end(), req.router.accountFeatures().begin(),
+                    req.router.accountFeatures().end());
+    for (const auto& id : req.router.accountIdentities()) {
+      auto& e = query.addChild(std::string(kInfoNs), "identity");
+      e.setAttr("category", id.category);
+      e.setAttr("type", id.type);
+      if (!id.name.empty()) e.setAttr("name", id.name);
+    }
   }
   // Policy modules hide what is not allowed (no "send file" button for a disabled transfer).
   req.ctx.modules().runDiscoInfo(req.target, features);

@@ -15,6 +15,7 @@ void registerCoreServices(router::Router& router) {
   registerLegacySession(router);
   registerAdhoc(router);
   registerCarbons(router);
+  registerPep(router);
   // Features provided by the router itself rather than an iq service.
   router.addServerFeature("msgoffline");  // XEP-0160
 }

@@ -15,6 +15,7 @@ void registerVcard(router::Router& router);          // XEP-0054
 void registerLegacySession(router::Router& router);  // RFC 3921 session, for older clients
 void registerAdhoc(router::Router& router);          // XEP-0050 commands for server.admins
 void registerCarbons(router::Router& router);        // XEP-0280
+void registerPep(router::Router& router);            // XEP-0163 (with XEP-0115 caps)
 
 // Everything above, plus the roster.
 void registerCoreServices(router::Router& router);
