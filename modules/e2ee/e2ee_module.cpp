@@ -74,13 +74,7 @@ void E2eeModule::attach(Host& host) {
                          "server federates (") +
                  e.what() + ")");
   }
-  try {
-    host.onStanza(HookPoint::PepPublish, [this](Stanza& publish) { return checkPublish(publish); });
-  } catch (const std::logic_error& e) {
-    host.log(LogLevel::Info,
-             std::string("refusing OMEMO/OpenPGP key publishing will apply once PEP exists (") +
-                 e.what() + "); encrypted messages are refused meanwhile");
-  }
+  host.onStanza(HookPoint::PepPublish, [this](Stanza& publish) { return checkPublish(publish); });
 }
 
 Verdict E2eeModule::checkStanza(const Stanza& stanza, Direction direction) const {

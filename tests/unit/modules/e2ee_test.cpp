@@ -27,9 +27,9 @@ extern "C" const parley::ModuleDescriptor* parley_module_descriptor();
 
 namespace {
 
-// Like the core today: stanza.in.c2s only, unless a test says otherwise.
+// Like the core today: stanza.in.c2s and pep.publish (no s2s yet), unless a test says otherwise.
 struct RecordingHost final : parley::testing::RecordingHost {
-  RecordingHost() { dispatched = {HookPoint::StanzaFromClient}; }
+  RecordingHost() { dispatched = {HookPoint::StanzaFromClient, HookPoint::PepPublish}; }
 };
 
 E2eeModule configured(const std::string& yaml) {
@@ -614,18 +614,24 @@ TEST_CASE("mode: flag delivers and records the stanza as unscannable", "[e2ee]")
   }
 }
 
-TEST_CASE("Registration: stanza.in always, s2s and pep.publish once the core has them", "[e2ee]") {
-  SECTION("a core without s2s and PEP: registered for c2s, the rest logged at Info") {
+TEST_CASE("Registration: stanza.in and pep.publish always, s2s once the core has it", "[e2ee]") {
+  SECTION("a core without s2s: registered for c2s and PEP, s2s logged at Info") {
     RecordingHost host;
     E2eeModule module = configured("{}");
     module.attach(host);
     CHECK(host.hooksAt(HookPoint::StanzaFromClient) == 1);
     CHECK(host.hooksAt(HookPoint::StanzaFromServer) == 0);
-    CHECK(host.hooksAt(HookPoint::PepPublish) == 0);
-    REQUIRE(host.logs.size() == 2);
-    for (const auto& [level, message] : host.logs) CHECK(level == LogLevel::Info);
-    CHECK(host.logs[1].second.find("once PEP exists") != std::string::npos);
-    CHECK(host.logs[1].second.find("pep.publish is not dispatched") != std::string::npos);
+    CHECK(host.hooksAt(HookPoint::PepPublish) == 1);
+    REQUIRE(host.logs.size() == 1);
+    CHECK(host.logs[0].first == LogLevel::Info);
+    CHECK(host.logs[0].second.find("once this server federates") != std::string::npos);
+  }
+
+  SECTION("a core without pep.publish cannot run the module: key refusal is part of its job") {
+    RecordingHost host;
+    host.dispatched.erase(HookPoint::PepPublish);
+    E2eeModule module = configured("{}");
+    CHECK_THROWS_AS(module.attach(host), std::logic_error);
   }
 
   SECTION("a core without stanza.in cannot run the module at all") {
@@ -648,7 +654,8 @@ TEST_CASE("Registration: stanza.in always, s2s and pep.publish once the core has
 
 TEST_CASE("Encrypted messages from other servers are refused as inbound", "[e2ee]") {
   RecordingHost host;
-  host.dispatched = {HookPoint::StanzaFromClient, HookPoint::StanzaFromServer};
+  host.dispatched = {HookPoint::StanzaFromClient, HookPoint::StanzaFromServer,
+                     HookPoint::PepPublish};
   E2eeModule module = configured("{}");
   module.attach(host);
   Stanza inbound = stanzaOf(R"(

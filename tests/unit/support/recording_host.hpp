@@ -28,7 +28,8 @@ class RecordingHost : public Host {
       HookPoint::SessionOpened,  HookPoint::SessionClosed,       HookPoint::StanzaFromClient,
       HookPoint::PreRoute,       HookPoint::BeforeLocalDelivery, HookPoint::Decided,
       HookPoint::StreamFeatures, HookPoint::DiscoInfo,           HookPoint::SaslAuthenticated,
-      HookPoint::IqNamespace,    HookPoint::ServerMessage,       HookPoint::Timer};
+      HookPoint::IqNamespace,    HookPoint::ServerMessage,       HookPoint::Timer,
+      HookPoint::PepPublish};
   std::map<std::string, std::set<std::string>> groups;  // group → bare JIDs
   bool send_fails = false;                              // sendFromServer throws
   struct Query;
