@@ -103,6 +103,8 @@ TEST_CASE("a complete configuration is read into the struct", "[config]") {
       "  negotiation_timeout: 90\n"
       "  idle_ping_after: 0\n"
       "  idle_ping_timeout: 15\n"
+      "  sm_resume_timeout: 0\n"
+      "  sm_max_unacked: 64\n"
       "  send_queue_bytes: 33554432\n"
       "  offline_max_messages: 0\n"
       "auth:\n"
@@ -144,6 +146,8 @@ TEST_CASE("a complete configuration is read into the struct", "[config]") {
   CHECK(c.limits.negotiation_timeout == std::chrono::seconds(90));
   CHECK(c.limits.idle_ping_after == std::chrono::seconds(0));
   CHECK(c.limits.idle_ping_timeout == std::chrono::seconds(15));
+  CHECK(c.limits.sm_resume_timeout == std::chrono::seconds(0));
+  CHECK(c.limits.sm_max_unacked == 64);
   CHECK(c.limits.send_queue_bytes == 33554432);
   CHECK(c.limits.offline_max_messages == 0);
   CHECK(c.auth.scram_iterations == 10000);
@@ -477,6 +481,8 @@ TEST_CASE("examples/parley.yaml is valid and sets every key", "[config][example]
                           "negotiation_timeout:",
                           "idle_ping_after:",
                           "idle_ping_timeout:",
+                          "sm_resume_timeout:",
+                          "sm_max_unacked:",
                           "send_queue_bytes:",
                           "offline_max_messages:",
                           "auth:",

@@ -346,11 +346,12 @@ class Loader {
   }
 
   void readLimits(const Entry& e, Config& cfg) const {
-    auto m = entries(e.value, e.path,
-                     {"pre_auth_stanza_bytes", "max_stanza_bytes", "max_depth", "max_attributes",
-                      "max_name_bytes", "negotiation_timeout", "idle_ping_after",
-                      "idle_ping_timeout", "send_queue_bytes", "offline_max_messages"},
-                     e.line);
+    auto m =
+        entries(e.value, e.path,
+                {"pre_auth_stanza_bytes", "max_stanza_bytes", "max_depth", "max_attributes",
+                 "max_name_bytes", "negotiation_timeout", "idle_ping_after", "idle_ping_timeout",
+                 "sm_resume_timeout", "sm_max_unacked", "send_queue_bytes", "offline_max_messages"},
+                e.line);
     auto& l = cfg.limits;
     constexpr long long kStanzaMin = 4096, kStanzaMax = 16 * kMiB;
     if (auto* x = find(m, "pre_auth_stanza_bytes")) {
@@ -374,6 +375,10 @@ class Loader {
     if (auto* x = find(m, "negotiation_timeout")) l.negotiation_timeout = seconds(*x, 1, 3600);
     if (auto* x = find(m, "idle_ping_after")) l.idle_ping_after = seconds(*x, 0, 86400);
     if (auto* x = find(m, "idle_ping_timeout")) l.idle_ping_timeout = seconds(*x, 1, 3600);
+    if (auto* x = find(m, "sm_resume_timeout")) l.sm_resume_timeout = seconds(*x, 0, 86400);
+    if (auto* x = find(m, "sm_max_unacked")) {
+      l.sm_max_unacked = static_cast<size_t>(integer(*x, 16, 1000000));
+    }
     if (auto* x = find(m, "send_queue_bytes")) {
       l.send_queue_bytes = integer(*x, 65536, 1024 * static_cast<long long>(kMiB));
     }

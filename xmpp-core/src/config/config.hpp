@@ -85,6 +85,11 @@ struct Config {
     // sends nothing within idle_ping_timeout, it is closed as dead (0 turns pinging off).
     std::chrono::seconds idle_ping_after{240};
     std::chrono::seconds idle_ping_timeout{60};
+    // XEP-0198: how long a session whose connection died stays resumable (0: acks only, no
+    // resumption), and how many unacknowledged stanzas it may hold before it is closed (its
+    // messages then go to another resource or offline storage).
+    std::chrono::seconds sm_resume_timeout{300};
+    size_t sm_max_unacked = 10000;
     size_t send_queue_bytes = 4 * 1024 * 1024;  // per session before it is closed as too slow
     size_t offline_max_messages = 1000;         // per account
   } limits;

@@ -98,7 +98,8 @@ C2sSession::C2sSession(router::ServerContext& ctx, Socket socket,
       write_signal_(executor_),
       writer_finished_(executor_),
       deadline_timer_(executor_),
-      keepalive_timer_(executor_) {
+      keepalive_timer_(executor_),
+      hibernate_timer_(executor_) {
   boost::system::error_code ec;
   // Plaintext reads are attempted directly (readChunk); they must never block an io thread.
   socket_.non_blocking(true, ec);
@@ -154,13 +155,22 @@ awaitable<void> C2sSession::run() {
   phase_ = Phase::Closing;
   closeSocket();
   write_signal_.cancel();
+  // XEP-0198: a connection that died (rather than closed) leaves a resumable session behind.
+  if (was_bound && !resumed_away_ && shouldHibernate() && co_await hibernate()) co_return;
+  if (resumed_away_) co_return;  // taken over while still connected
   if (was_bound) {
+    forgetResumption();
     ctx_.registry().remove(this);
     // Whatever never reached the socket goes back to the router (another resource or offline
-    // storage): an accepted message is not dropped because this connection died.
-    for (auto& p : in_flight_) unsent_.push_back(std::move(p));
-    for (auto& o : out_queue_)
-      if (o.stanza) unsent_.push_back(std::move(o.stanza));
+    // storage): an accepted message is not dropped because this connection died. With stream
+    // management that is everything the client did not acknowledge.
+    if (sm_.enabled()) {
+      unsent_ = takeUnackedStanzas();
+    } else {
+      for (auto& p : in_flight_) unsent_.push_back(std::move(p));
+      for (auto& o : out_queue_)
+        if (o.stanza) unsent_.push_back(std::move(o.stanza));
+    }
     out_queue_.clear();
     try {
       co_await ctx_.router().sessionClosed(self, std::move(unsent_));
@@ -235,11 +245,41 @@ awaitable<void> C2sSession::send(std::string bytes) {
 
 void C2sSession::enqueue(std::string bytes, std::shared_ptr<const xml::Element> stanza,
                          bool counted) {
+  const bool is_stanza = stanza != nullptr;
+  enqueueImpl(std::move(bytes), std::move(stanza), counted, is_stanza);
+}
+
+void C2sSession::enqueueStanzaBytes(std::string bytes) {
+  enqueueImpl(std::move(bytes), nullptr, true, true);
+}
+
+void C2sSession::enqueueImpl(std::string bytes, std::shared_ptr<const xml::Element> stanza,
+                             bool counted, bool is_stanza) {
   if (phase_ == Phase::Closing) return;
+  if (is_stanza && sm_.enabled()) {
+    // Kept until acknowledged: resent on resumption, or handed back to the router.
+    sm_.sent({stanza, stanza ? std::string() : bytes});
+    if (sm_.unackedCount() > config_->limits.sm_max_unacked) {
+      log::warn("c2s ", jid_.full(), ": over ", config_->limits.sm_max_unacked,
+                " unacknowledged stanzas, disconnecting");
+      clean_close_ = true;
+      out_queue_.clear();
+      queued_bytes_ = 0;
+      out_queue_.push_back(
+          {"<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+           "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>Too many stanzas "
+           "without acknowledgement: the client does not answer stream management requests."
+           "</text></stream:error></stream:stream>",
+           nullptr});
+      closeAfterFlush();
+      return;
+    }
+  }
   if (counted && queued_bytes_ + bytes.size() > config_->limits.send_queue_bytes) {
     // The client is not reading. Dropping it protects everyone else; the text says why.
     log::warn("c2s ", jid_.full(), ": send queue over ", config_->limits.send_queue_bytes,
               " bytes, disconnecting");
+    clean_close_ = true;
     for (auto& o : out_queue_)
       if (o.stanza) unsent_.push_back(std::move(o.stanza));
     if (stanza) unsent_.push_back(std::move(stanza));
@@ -300,6 +340,11 @@ awaitable<void> C2sSession::writer() {
         out_queue_.pop_front();
       }
       queued_bytes_ = 0;
+      if (sm_.enabled() && sm_.unackedCount() > 0 && !ack_requested_ && !close_after_flush_) {
+        // One request per batch: the client's <a/> frees what it has handled.
+        batch += "<r xmlns='urn:xmpp:sm:3'/>";
+        ack_requested_ = true;
+      }
       co_await writeDirect(batch);
       in_flight_.clear();
       if (batch.capacity() > 65536) std::string().swap(batch);  // idle sessions stay small
@@ -320,6 +365,25 @@ void C2sSession::closeSocket() {
 
 void C2sSession::deliver(std::shared_ptr<const xml::Element> stanza) {
   asio::post(executor_, [self = shared_from_this(), stanza = std::move(stanza)]() mutable {
+    if (self->resumed_away_) {
+      if (auto next = self->successor_.lock()) {
+        next->deliver(std::move(stanza));
+      } else {
+        self->undeliverable({std::move(stanza)});
+      }
+      return;
+    }
+    if (self->resuming_) {
+      self->resume_buffer_.push_back(std::move(stanza));
+      return;
+    }
+    if (self->hibernating_) {
+      // Kept for the client's return; counted as sent, so its h stays in step.
+      self->sm_.sent({std::move(stanza), {}});
+      if (self->sm_.unackedCount() > self->config_->limits.sm_max_unacked)
+        self->hibernate_timer_.cancel();
+      return;
+    }
     if (self->phase_ != Phase::Bound) {
       self->undeliverable({std::move(stanza)});
       return;
@@ -333,6 +397,10 @@ void C2sSession::deliver(std::shared_ptr<const xml::Element> stanza) {
 
 void C2sSession::deliverBacklog(std::vector<std::shared_ptr<const xml::Element>> stanzas) {
   asio::post(executor_, [self = shared_from_this(), stanzas = std::move(stanzas)]() mutable {
+    if (self->resumed_away_ || self->resuming_ || self->hibernating_) {
+      for (auto& stanza : stanzas) self->deliver(std::move(stanza));  // same rules, in order
+      return;
+    }
     if (self->phase_ != Phase::Bound) {
       self->undeliverable(std::move(stanzas));
       return;
@@ -370,6 +438,14 @@ void C2sSession::undeliverable(std::vector<std::shared_ptr<const xml::Element>> 
 
 void C2sSession::kick(std::string condition, std::string text) {
   asio::post(executor_, [self = shared_from_this(), condition, text]() {
+    if (self->resumed_away_) return;
+    // A dead-looking connection may come back (XEP-0198); anything else ends the session.
+    if (condition != "connection-timeout") self->clean_close_ = true;
+    if (self->hibernating_) {
+      self->hibernate_timer_.cancel();  // the session ends now
+      self->ctx_.registry().remove(self.get());
+      return;
+    }
     if (self->phase_ == Phase::Closing) return;
     xml::Element error(std::string(ns::kStreams), std::string(condition));
     std::string bytes = "<stream:error>";
@@ -415,7 +491,7 @@ void C2sSession::onKeepalive() {
     ping.setAttr("from", domain_);
     ping.setAttr("to", jid_.full());
     ping.addChild("urn:xmpp:ping", "ping");
-    enqueue(xml::toString(ping, ns::kClient));
+    enqueueStanzaBytes(xml::toString(ping, ns::kClient));
     pinged_at_ = last_read_;
     ping_outstanding_ = true;
     armKeepalive(now + timeout);
@@ -461,13 +537,19 @@ awaitable<bool> C2sSession::onEvent(xml::StreamEvent& event) {
     case xml::StreamEvent::Kind::Open:
       co_return co_await onStreamOpen(event.element);
     case xml::StreamEvent::Kind::Close:
+      clean_close_ = true;  // the client ended the stream: nothing to resume
       co_await send("</stream:stream>");
       if (phase_ == Phase::Bound) phase_ = Phase::Closing;
       if (writer_started_) closeAfterFlush();
       co_return false;
     case xml::StreamEvent::Kind::Stanza:
       if (phase_ == Phase::Bound) {
-        co_await onStanza(std::move(event.element));
+        if (event.element.ns() == kSmNs) {
+          co_await onSmElement(event.element);
+        } else {
+          co_await onStanza(std::move(event.element));
+          if (sm_.enabled()) sm_.handled();
+        }
         co_return phase_ != Phase::Closing;
       }
       co_return co_await onNegotiation(event.element);
@@ -562,6 +644,7 @@ void C2sSession::appendFeatures(std::string& out) {
         .addChild(std::string(kSessionNs), "optional");
     features.addChild("urn:xmpp:features:rosterver", "ver");
     features.addChild("urn:xmpp:features:pre-approval", "sub");
+    features.addChild(std::string(kSmNs), "sm");
     addLimits(config_->limits.max_stanza_bytes);
   }
   if (ctx_.modules().hasHooks(HookPoint::StreamFeatures)) {
@@ -601,6 +684,7 @@ awaitable<void> C2sSession::streamError(const std::string& condition, const std:
   out += "</stream:error></stream:stream>";
   log::info("c2s ", peer_ip_, " ", jid_.empty() ? stream_id_ : jid_.full(), ": stream error ",
             condition, ": ", text);
+  clean_close_ = true;
   if (writer_started_) {
     enqueue(std::move(out));
     closeAfterFlush();
@@ -649,6 +733,16 @@ awaitable<bool> C2sSession::onNegotiation(xml::Element& element) {
     case Phase::PreBind:
       if (element.is("iq", ns::kClient) && element.child("bind", kBindNs) != nullptr)
         co_return co_await onBind(element);
+      if (element.is("resume", kSmNs)) co_return co_await onResume(element);
+      if (element.is("enable", kSmNs)) {
+        // XEP-0198 §3: enabling comes after binding.
+        co_await send(
+            "<failed xmlns='urn:xmpp:sm:3'><unexpected-request "
+            "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
+            "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>Bind a resource before enabling "
+            "stream management.</text></failed>");
+        co_return true;
+      }
       co_await streamError("not-authorized", "Bind a resource before sending stanzas.");
       co_return false;
     case Phase::Bound:
@@ -953,7 +1047,7 @@ void C2sSession::bounceStanza(const xml::Element& stanza, std::string_view condi
   if (!router::mayBounce(stanza)) return;
   xml::Element error = router::makeStanzaError(stanza, condition, text);
   error.removeAttr("from");  // from the server itself
-  enqueue(xml::toString(error, ns::kClient));
+  enqueueStanzaBytes(xml::toString(error, ns::kClient));
 }
 
 awaitable<void> C2sSession::onStanza(xml::Element element) {

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "auth/scram.hpp"
+#include "net/stream_management.hpp"
 #include "router/client_session.hpp"
 #include "router/server_context.hpp"
 #include "xml/stream_parser.hpp"
@@ -65,6 +66,10 @@ class C2sSession final : public router::ClientSession,
   // `counted` bytes are held against limits.send_queue_bytes (see deliverBacklog).
   void enqueue(std::string bytes, std::shared_ptr<const xml::Element> stanza = nullptr,
                bool counted = true);
+  // A stanza the session itself produced (an error reply, a ping): counted for XEP-0198.
+  void enqueueStanzaBytes(std::string bytes);
+  void enqueueImpl(std::string bytes, std::shared_ptr<const xml::Element> stanza, bool counted,
+                   bool is_stanza);
   // Starts closing: the queued bytes (ending with a stream error) get kFlushDeadline to reach
   // the client, then the socket is closed whatever the writer and reader are waiting for.
   void closeAfterFlush();
@@ -101,6 +106,21 @@ class C2sSession final : public router::ClientSession,
   void appendFeatures(std::string& out);
   void bounceStanza(const xml::Element& stanza, std::string_view condition, std::string_view text);
   void closeSocket();
+
+  // XEP-0198 (net/c2s_stream_management.cpp).
+  struct Handover;
+  boost::asio::awaitable<void> onSmElement(const xml::Element& element);
+  boost::asio::awaitable<bool> onResume(const xml::Element& resume);
+  // Runs on this (old) session's strand: gives its state to `successor` and steps aside.
+  boost::asio::awaitable<Handover> handOver(std::shared_ptr<C2sSession> successor,
+                                            uint32_t client_h);
+  // After the connection died: waits for a resumption (true: resumed elsewhere, nothing left to
+  // clean up) or the timeout (false).
+  boost::asio::awaitable<bool> hibernate();
+  bool shouldHibernate() const;
+  // Everything not acknowledged, as the router's stanzas (for another resource or offline).
+  std::vector<std::shared_ptr<const xml::Element>> takeUnackedStanzas();
+  void forgetResumption();
 
   router::ServerContext& ctx_;
   std::shared_ptr<const config::Config> config_;  // the configuration this session started with
@@ -151,6 +171,17 @@ class C2sSession final : public router::ClientSession,
   std::chrono::steady_clock::time_point last_read_;  // when the client last sent anything
   std::chrono::steady_clock::time_point pinged_at_;  // last_read_ when the ping went out
   bool ping_outstanding_ = false;
+
+  // XEP-0198 stream management.
+  StreamManagement sm_;
+  bool ack_requested_ = false;  // an <r/> is out and its <a/> has not come back
+  bool clean_close_ = false;    // closed on purpose (stream end, error, kick): no resumption
+  bool hibernating_ = false;    // connection gone, session kept for sm_resume_timeout
+  bool resumed_away_ = false;   // a new connection took this session over
+  bool resuming_ = false;       // this connection is taking over a hibernating session
+  std::weak_ptr<C2sSession> successor_;  // where deliveries go once resumed_away_
+  std::vector<std::shared_ptr<const xml::Element>> resume_buffer_;  // arrived while resuming_
+  boost::asio::steady_timer hibernate_timer_;
 };
 
 }  // namespace parley::net
