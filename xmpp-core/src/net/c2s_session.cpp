@@ -388,11 +388,26 @@ void C2sSession::deliver(std::shared_ptr<const xml::Element> stanza) {
       self->undeliverable({std::move(stanza)});
       return;
     }
-    // stanza.deliver hook point (per local recipient), empty until modules attach.
     std::string bytes;
     xml::serialize(*stanza, bytes, ns::kClient);
-    self->enqueue(std::move(bytes), std::move(stanza));
+    self->deliverNow(std::move(bytes), std::move(stanza), /*counted=*/true);
   });
+}
+
+void C2sSession::deliverNow(std::string bytes, std::shared_ptr<const xml::Element> stanza,
+                            bool counted) {
+  if (csi_inactive_ && mayWait(*stanza)) {
+    if (held_.full()) releaseHeld();
+    held_.hold(std::move(bytes), std::move(stanza));
+    return;
+  }
+  releaseHeld();  // what waited goes first: the client sees everything in order
+  enqueue(std::move(bytes), std::move(stanza), counted);
+}
+
+void C2sSession::releaseHeld() {
+  if (held_.empty()) return;
+  for (auto& h : held_.take()) enqueue(std::move(h.bytes), std::move(h.stanza));
 }
 
 void C2sSession::deliverBacklog(std::vector<std::shared_ptr<const xml::Element>> stanzas) {
@@ -408,7 +423,7 @@ void C2sSession::deliverBacklog(std::vector<std::shared_ptr<const xml::Element>>
     for (auto& stanza : stanzas) {
       std::string bytes;
       xml::serialize(*stanza, bytes, ns::kClient);
-      self->enqueue(std::move(bytes), std::move(stanza), /*counted=*/false);
+      self->deliverNow(std::move(bytes), std::move(stanza), /*counted=*/false);
     }
   });
 }
@@ -546,6 +561,14 @@ awaitable<bool> C2sSession::onEvent(xml::StreamEvent& event) {
       if (phase_ == Phase::Bound) {
         if (event.element.ns() == kSmNs) {
           co_await onSmElement(event.element);
+        } else if (event.element.ns() == kCsiNs) {
+          // XEP-0352: no answer; the state applies to what is delivered from now on.
+          if (event.element.name() == "active") {
+            csi_inactive_ = false;
+            releaseHeld();
+          } else if (event.element.name() == "inactive") {
+            csi_inactive_ = true;
+          }
         } else {
           co_await onStanza(std::move(event.element));
           if (sm_.enabled()) sm_.handled();
@@ -645,6 +668,7 @@ void C2sSession::appendFeatures(std::string& out) {
     features.addChild("urn:xmpp:features:rosterver", "ver");
     features.addChild("urn:xmpp:features:pre-approval", "sub");
     features.addChild(std::string(kSmNs), "sm");
+    features.addChild(std::string(kCsiNs), "csi");
     addLimits(config_->limits.max_stanza_bytes);
   }
   if (ctx_.modules().hasHooks(HookPoint::StreamFeatures)) {

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "auth/scram.hpp"
+#include "net/client_state.hpp"
 #include "net/stream_management.hpp"
 #include "router/client_session.hpp"
 #include "router/server_context.hpp"
@@ -107,6 +108,10 @@ class C2sSession final : public router::ClientSession,
   void bounceStanza(const xml::Element& stanza, std::string_view condition, std::string_view text);
   void closeSocket();
 
+  // XEP-0352: queues a delivery, or holds it while the client is inactive.
+  void deliverNow(std::string bytes, std::shared_ptr<const xml::Element> stanza, bool counted);
+  void releaseHeld();
+
   // XEP-0198 (net/c2s_stream_management.cpp).
   struct Handover;
   boost::asio::awaitable<void> onSmElement(const xml::Element& element);
@@ -182,6 +187,11 @@ class C2sSession final : public router::ClientSession,
   std::weak_ptr<C2sSession> successor_;  // where deliveries go once resumed_away_
   std::vector<std::shared_ptr<const xml::Element>> resume_buffer_;  // arrived while resuming_
   boost::asio::steady_timer hibernate_timer_;
+
+  // XEP-0352 client state indication.
+  bool csi_inactive_ = false;
+  HeldStanzas held_{kMaxHeldStanzas};
+  static constexpr size_t kMaxHeldStanzas = 200;
 };
 
 }  // namespace parley::net

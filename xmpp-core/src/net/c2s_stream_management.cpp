@@ -287,6 +287,9 @@ bool C2sSession::shouldHibernate() const {
 
 awaitable<bool> C2sSession::hibernate() {
   hibernating_ = true;
+  // Held for an inactive client (XEP-0352): kept like everything else not yet acknowledged;
+  // a resumed stream starts active and gets them.
+  for (auto& h : held_.take()) sm_.sent({std::move(h.stanza), {}});
   const auto timeout = config_->limits.sm_resume_timeout;
   log::info("c2s ", jid_.full(), " from ", peer_ip_, ": connection lost; resumable for ",
             timeout.count(), " s (", sm_.unackedCount(), " stanzas unacknowledged)");
