@@ -15,6 +15,8 @@ void registerCoreServices(router::Router& router) {
   registerLegacySession(router);
   registerAdhoc(router);
   registerCarbons(router);
+  registerBlocking(router);
+  registerPrivacyLists(router);
   // Features provided by the router itself rather than an iq service.
   router.addServerFeature("msgoffline");  // XEP-0160
 }

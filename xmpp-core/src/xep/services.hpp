@@ -15,6 +15,8 @@ void registerVcard(router::Router& router);          // XEP-0054
 void registerLegacySession(router::Router& router);  // RFC 3921 session, for older clients
 void registerAdhoc(router::Router& router);          // XEP-0050 commands for server.admins
 void registerCarbons(router::Router& router);        // XEP-0280
+void registerBlocking(router::Router& router);       // XEP-0191
+void registerPrivacyLists(router::Router& router);   // XEP-0016, read-only view of XEP-0191
 
 // Everything above, plus the roster.
 void registerCoreServices(router::Router& router);
