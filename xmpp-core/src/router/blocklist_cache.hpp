@@ -7,10 +7,10 @@
 // logins read nothing. "Empty" is exact while this process is the only writer of the blocklist
 // tables (parleyd is; deleting an account only removes rows).
 //
-// Changes can finish out of order (two database threads), so every snapshot carries the version
-// its transaction wrote and the newest one wins. A snapshot is kept only while a session of the
-// account is counted: one offered after the last session ended is dropped, and the next login
-// reads the database again.
+// Changes can finish out of order (the pool has several database threads), so every snapshot
+// carries the version its transaction wrote and the newest one wins. A snapshot is kept only
+// while a session of the account is counted: one offered after the last session ended is
+// dropped, and the next login reads the database again.
 
 #include <array>
 #include <boost/asio/awaitable.hpp>
