@@ -32,6 +32,7 @@
 #include "net/tls_context.hpp"
 #include "router/router.hpp"
 #include "storage/account_change_listener.hpp"
+#include "storage/blocklist_store.hpp"
 #include "storage/db_pool.hpp"
 #include "storage/migrations.hpp"
 #include "storage/stores.hpp"
@@ -187,6 +188,14 @@ int main(int argc, char** argv) {
     ctx.offlineIndex().load(storage::ownersWithOffline(c));
   } catch (const std::exception& e) {
     std::cerr << "parleyd: cannot read the offline message index: " << e.what() << "\n";
+    return kExitDatabase;
+  }
+  try {
+    // Likewise: which accounts have a blocklist (XEP-0191); the others' logins read none.
+    pqxx::connection c(cfg->database.conninfo);
+    ctx.blocklists().markOwners(storage::ownersWithBlocklist(c));
+  } catch (const std::exception& e) {
+    std::cerr << "parleyd: cannot read the blocklist index: " << e.what() << "\n";
     return kExitDatabase;
   }
   // Credentials are cached only while changes to them can be heard.

@@ -178,6 +178,7 @@ awaitable<void> C2sSession::run() {
     } catch (const std::exception& e) {
       log::warn("c2s ", jid_.full(), ": cleanup failed: ", e.what());
     }
+    ctx_.blocklists().detach(jid_.bareString());  // counted in onBind()
     log::info("c2s ", jid_.full(), " from ", peer_ip_, " closed");
   }
 }
@@ -1038,6 +1039,21 @@ awaitable<bool> C2sSession::onBind(const xml::Element& iq) {
     co_return true;
   }
   jid_ = *full;
+  // XEP-0191: the account's blocklist is in memory before anything can reach this session, and
+  // stays there until close() lets go of it.
+  bool blocklist_ready = true;
+  try {
+    co_await ctx_.blocklists().attach(jid_.bareString());
+  } catch (const std::exception& e) {
+    log::error("c2s ", jid_.full(), ": blocklist unavailable: ", e.what());
+    blocklist_ready = false;
+  }
+  if (!blocklist_ready) {
+    co_await send(reply_error("internal-server-error",
+                              "The server cannot read your account's settings right now; please "
+                              "retry."));
+    co_return true;
+  }
   auto self = shared_from_this();
   if (auto replaced = ctx_.registry().add(self)) {
     replaced->kick("conflict",

@@ -83,6 +83,10 @@ class ClientSession {
     roster_ = std::move(next);
   }
 
+  // XEP-0191: whether this client asked for the blocklist (it then gets block/unblock pushes).
+  bool blocklistRequested() const { return blocklist_requested_.load(std::memory_order_relaxed); }
+  void setBlocklistRequested() { blocklist_requested_.store(true, std::memory_order_relaxed); }
+
   // XEP-0280: whether this client asked for copies of its account's other conversations.
   bool carbonsEnabled() const { return carbons_.load(std::memory_order_relaxed); }
   void setCarbons(bool enabled) { carbons_.store(enabled, std::memory_order_relaxed); }
@@ -118,6 +122,7 @@ class ClientSession {
   std::atomic<int> priority_{0};
   std::atomic<bool> roster_requested_{false};
   std::atomic<bool> carbons_{false};
+  std::atomic<bool> blocklist_requested_{false};
   mutable std::mutex presence_mutex_;
   mutable std::mutex roster_mutex_;
   mutable std::mutex features_mutex_;

@@ -114,6 +114,16 @@ ItemChange changeRosterItem(pqxx::connection& c, const std::string& owner,
 
 Task<void> Router::routePresence(Stanza& stanza, const SessionPtr& session) {
   std::string_view type = stanza.type();
+  // XEP-0191 §3.3: presence to an address the sender blocked is refused. Presence from a
+  // blocked address is dropped without a word: here for directed presence, in
+  // inboundSubscription() for subscriptions, whose sender's side goes on as usual.
+  if (!stanza.to.empty() && type != "probe") {
+    const std::string sender = stanza.from.bareString();
+    if (co_await isBlocked(sender, stanza.to)) {
+      refuseBlocked(session, stanza.element);
+      co_return;
+    }
+  }
   if (auto event = outboundEvent(type)) {
     if (stanza.to.empty() || stanza.to.node().empty()) {
       bounce(session, stanza.element, "jid-malformed",
@@ -125,6 +135,8 @@ Task<void> Router::routePresence(Stanza& stanza, const SessionPtr& session) {
   }
   if (type == "probe") co_return;  // probes are the server's business (RFC 6121 §4.3)
   if (!stanza.to.empty()) {
+    const std::string recipient = stanza.to.bareString();
+    if (co_await isBlocked(recipient, stanza.from)) co_return;
     directedPresence(stanza, session);
     co_return;
   }
@@ -202,7 +214,7 @@ Task<void> Router::broadcastPresence(Stanza& stanza, const SessionPtr& session) 
   for (const auto& item : roster.items) {
     if (item.subscription != "from" && item.subscription != "both") continue;
     for (auto& s : ctx_.registry().sessionsOf(item.contact)) {
-      if (!s->available()) continue;
+      if (!s->available() || blockedEitherWay(session->jid(), s->jid())) continue;
       xml::Element copy = *presence;
       copy.setAttr("to", s->jid().full());
       deliver(s, std::move(copy));
@@ -222,7 +234,7 @@ Task<void> Router::broadcastPresence(Stanza& stanza, const SessionPtr& session) 
     if (item.subscription != "to" && item.subscription != "both") continue;
     for (auto& s : ctx_.registry().sessionsOf(item.contact)) {
       auto their = s->presence();
-      if (!their) continue;
+      if (!their || blockedEitherWay(s->jid(), session->jid())) continue;
       xml::Element copy = *their;
       copy.setAttr("to", session->jid().full());
       deliver(session, std::move(copy));
@@ -236,9 +248,13 @@ Task<void> Router::broadcastPresence(Stanza& stanza, const SessionPtr& session) 
     copy.setAttr("to", session->jid().full());
     deliver(session, std::move(copy));
   }
-  // Subscription requests that arrived while we were away (RFC 6121 §3.1.3).
+  // Subscription requests that arrived while we were away (RFC 6121 §3.1.3), unless the
+  // requester has been blocked since.
+  const auto blocklist = ctx_.blocklists().find(owner);  // in memory: the session is bound
   for (const auto& item : roster.items) {
     if (!item.pending_in) continue;
+    auto contact = Jid::parse(item.contact);
+    if (blocklist && contact && blocklist->blocks(*contact)) continue;
     deliver(session, subscriptionStanza("subscribe", item.contact, owner));
   }
   deliverOffline(session, offline);
@@ -247,6 +263,7 @@ Task<void> Router::broadcastPresence(Stanza& stanza, const SessionPtr& session) 
 void Router::deliverOffline(const SessionPtr& session,
                             const std::vector<storage::OfflineMessage>& messages) {
   const std::string domain = session->jid().domain();
+  const auto blocklist = ctx_.blocklists().find(session->jid().bareString());
   std::vector<std::shared_ptr<const xml::Element>> backlog;
   backlog.reserve(messages.size());
   for (const auto& m : messages) {
@@ -254,6 +271,13 @@ void Router::deliverOffline(const SessionPtr& session,
     if (!element) {
       log::error("offline message ", m.id, " for ", session->jid().bareString(),
                  " could not be parsed; skipped");
+      continue;
+    }
+    // Stored before its sender was blocked: not delivered now (XEP-0191 §3.3).
+    auto from = Jid::parse(element->attrOr("from"));
+    if (blocklist && from && blocklist->blocks(*from)) {
+      log::debug("offline message ", m.id, " for ", session->jid().bareString(),
+                 " dropped: its sender is blocked");
       continue;
     }
     element->removeChildren("delay", kDelayNs);
@@ -303,6 +327,7 @@ Task<void> Router::broadcastUnavailable(const SessionPtr& session,
   }
   std::set<std::string> told;
   auto tell = [&](const SessionPtr& s) {
+    if (blockedEitherWay(session->jid(), s->jid())) return;  // nothing crosses a block
     if (!told.insert(s->jid().full()).second) return;
     xml::Element copy = unavailable;
     copy.setAttr("to", s->jid().full());
@@ -391,6 +416,8 @@ Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr&) {
 
 Task<void> Router::inboundSubscription(const Jid& owner, const Jid& contact,
                                        SubscriptionEvent event, const xml::Element& stanza) {
+  // XEP-0191 §3.3: from a blocked contact, nothing changes and nothing is said.
+  if (co_await isBlocked(owner.full(), contact)) co_return;
   const std::string owner_s = owner.full(), contact_s = contact.full();
   auto job = [=](pqxx::connection& c) {
     if (!storage::accountExists(c, owner_s)) {
@@ -429,7 +456,7 @@ void Router::sendPresenceOfAll(const std::string& from_bare, const std::string& 
     auto presence = s->presence();
     if (!presence) continue;
     for (auto& r : recipients) {
-      if (!r->available()) continue;
+      if (!r->available() || blockedEitherWay(s->jid(), r->jid())) continue;
       xml::Element copy = *presence;
       copy.setAttr("to", r->jid().full());
       deliver(r, std::move(copy));
@@ -442,7 +469,7 @@ void Router::sendUnavailableOfAll(const std::string& from_bare, const std::strin
   for (auto& s : ctx_.registry().sessionsOf(from_bare)) {
     if (!s->available()) continue;
     for (auto& r : recipients) {
-      if (!r->available()) continue;
+      if (!r->available() || blockedEitherWay(s->jid(), r->jid())) continue;
       xml::Element p(std::string(ns::kClient), "presence");
       p.setAttr("type", "unavailable");
       p.setAttr("from", s->jid().full());

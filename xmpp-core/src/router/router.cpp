@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "parley/xml/serializer.hpp"
+#include "router/blocklist.hpp"
 #include "router/stanza_errors.hpp"
 #include "util/log.hpp"
 #include "xml/stream_parser.hpp"
@@ -138,6 +139,23 @@ void Router::bounce(const SessionPtr& session, const xml::Element& stanza,
   deliver(session, makeStanzaError(stanza, condition, text, type));
 }
 
+Task<bool> Router::isBlocked(const std::string& owner, const Jid& other) {
+  auto list = ctx_.blocklists().find(owner);
+  if (!list) list = co_await ctx_.blocklists().get(owner);
+  co_return list->blocks(other);
+}
+
+bool Router::blockedEitherWay(const Jid& a, const Jid& b) const {
+  auto a_list = ctx_.blocklists().find(a.bareString());
+  if (a_list && a_list->blocks(b)) return true;
+  auto b_list = ctx_.blocklists().find(b.bareString());
+  return b_list && b_list->blocks(a);
+}
+
+void Router::refuseBlocked(const SessionPtr& session, const xml::Element& stanza) {
+  if (session && mayBounce(stanza)) deliver(session, makeBlockedError(stanza));
+}
+
 Task<void> Router::fromClient(Stanza stanza, SessionPtr session) {
   // stanza.in, then stanza.route: empty until the module host attaches policy modules.
   if (ctx_.recordingFailed()) {
@@ -206,13 +224,24 @@ Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
   }
   if (type == "error" && stanza.to.isBare()) co_return;  // errors go to full JIDs only
 
+  // XEP-0191 §3.3: the sender's blocklist refuses it; the recipient's makes the recipient look
+  // unavailable (<service-unavailable/>, no word of blocking).
+  const std::string sender = stanza.from.bareString(), recipient = stanza.to.bareString();
+  if (co_await isBlocked(sender, stanza.to)) {
+    refuseBlocked(session, stanza.element);
+    co_return;
+  }
+  if (co_await isBlocked(recipient, stanza.from)) {
+    bounce(session, stanza.element, "service-unavailable", "The recipient is not available.");
+    co_return;
+  }
+
   // XEP-0280: the sender's other clients see what it sent, the recipient's other clients what
   // it received. Decided on the message as sent; <private/> is not passed on.
   const bool copy = carbons::eligible(stanza.element);
   carbons::stripPrivate(stanza.element);
-  const std::string recipient = stanza.to.bareString();
-  if (copy && session && stanza.from.bareString() != recipient) {
-    sendCarbons(carbons::Copy::Sent, stanza.from.bareString(), stanza.element, {session});
+  if (copy && session && sender != recipient) {
+    sendCarbons(carbons::Copy::Sent, sender, stanza.element, {session});
   }
 
   auto shared = std::make_shared<const xml::Element>(std::move(stanza.element));
@@ -310,6 +339,19 @@ Task<void> Router::routeIq(Stanza& stanza, const SessionPtr& session) {
     bounce(session, stanza.element, "remote-server-not-found",
            "This server does not federate with other domains.");
     co_return;
+  }
+  // XEP-0191 §3.3, for an iq to another account (a resource, or a service answering for it).
+  // Results and errors are never answered, so a blocked one is just dropped.
+  if (!stanza.to.empty() && !stanza.to.node().empty()) {
+    const std::string sender = stanza.from.bareString(), recipient = stanza.to.bareString();
+    if (co_await isBlocked(sender, stanza.to)) {
+      refuseBlocked(session, stanza.element);
+      co_return;
+    }
+    if (co_await isBlocked(recipient, stanza.from)) {
+      bounce(session, stanza.element, "service-unavailable", "The recipient is not available.");
+      co_return;
+    }
   }
   if (!stanza.to.empty() && !stanza.to.isBare()) {
     if (stanza.to.node().empty()) {

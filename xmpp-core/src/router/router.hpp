@@ -175,6 +175,14 @@ class Router {
   // stored, so deliver it now if a resource is available (see OfflineIndex).
   Task<void> deliverOfflineIfOnline(const std::string& owner);
 
+  // XEP-0191: whether local account `owner` blocked `other` (Blocklist::blocks). From memory,
+  // or for an offline account that has a list, from the database.
+  Task<bool> isBlocked(const std::string& owner, const Jid& other);
+  // From memory only, either way round: presence between two bound sessions.
+  bool blockedEitherWay(const Jid& a, const Jid& b) const;
+  // The <not-acceptable/><blocked/> error for a stanza to an address the sender blocked.
+  void refuseBlocked(const SessionPtr& session, const xml::Element& stanza);
+
   // stanza.deliver for one recipient session: the element to deliver (the same, or the
   // module's rewrite), or null when a module dropped or refused it.
   std::shared_ptr<const xml::Element> beforeLocalDelivery(

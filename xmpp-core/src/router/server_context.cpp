@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "storage/blocklist_store.hpp"
+
 namespace parley::router {
 namespace {
 
@@ -14,11 +16,25 @@ auth::ThrottleLimits throttleLimits(const config::Config& c) {
   return l;
 }
 
+boost::asio::awaitable<std::shared_ptr<const Blocklist>> loadBlocklist(storage::DbPool& db,
+                                                                       std::string owner) {
+  auto job = [owner](pqxx::connection& c) {
+    auto stored = storage::loadBlocklist(c, owner);
+    return std::make_shared<const Blocklist>(owner, stored.version, std::move(stored.jids));
+  };
+  co_return co_await db.run(std::move(job));
+}
+
 }  // namespace
 
 ServerContext::ServerContext(boost::asio::io_context& io,
                              std::shared_ptr<const config::Config> config, storage::DbPool& db)
-    : io_(io), db_(db), config_(std::move(config)), throttle_(throttleLimits(*config_)) {}
+    : io_(io),
+      db_(db),
+      config_(std::move(config)),
+      blocklists_(
+          [pool = &db](std::string owner) { return loadBlocklist(*pool, std::move(owner)); }),
+      throttle_(throttleLimits(*config_)) {}
 
 std::shared_ptr<const config::Config> ServerContext::config() const {
   std::lock_guard lock(config_mutex_);

@@ -15,6 +15,7 @@
 #include "auth/auth_throttle.hpp"
 #include "config/config.hpp"
 #include "modules/module_host.hpp"
+#include "router/blocklist_cache.hpp"
 #include "router/login_cache.hpp"
 #include "router/offline_index.hpp"
 #include "router/session_registry.hpp"
@@ -36,6 +37,7 @@ class ServerContext {
   storage::LastActivityWriter& lastActivity() { return last_activity_; }
   OfflineIndex& offlineIndex() { return offline_index_; }
   LoginCache& loginCache() { return login_cache_; }
+  BlocklistCache& blocklists() { return blocklists_; }
   // The policy modules (set once at start-up, before any listener).
   const modules::ModuleHost& modules() const { return *modules_; }
   void setModules(modules::ModuleHost* host) { modules_ = host; }
@@ -74,6 +76,7 @@ class ServerContext {
   OfflineIndex offline_index_;
   // About 200 bytes per entry: 50,000 recent accounts cost some 10 MB.
   LoginCache login_cache_{50000};
+  BlocklistCache blocklists_;
   modules::ModuleHost* modules_ = nullptr;
   admin::ModuleControl* module_control_ = nullptr;
   admin::AdminWorker* admin_worker_ = nullptr;

@@ -16,6 +16,8 @@ void registerCoreServices(router::Router& router) {
   registerAdhoc(router);
   registerCarbons(router);
   registerPep(router);
+  registerBlocking(router);
+  registerPrivacyLists(router);
   // Features provided by the router itself rather than an iq service.
   router.addServerFeature("msgoffline");  // XEP-0160
 }
