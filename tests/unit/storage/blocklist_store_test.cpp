@@ -16,54 +16,22 @@
 #include "storage/blocklist_store.hpp"
 #include "storage/migrations.hpp"
 #include "storage/stores.hpp"
+#include "storage_test_support.hpp"
 
 namespace st = parley::storage;
 using Jids = std::vector<std::string>;
 
 namespace {
 
-// A migrated database of this test case's own, dropped at the end (as storage_test.cpp's
-// TempDatabase does; kept separate so the two files can change independently).
-class BlocklistDatabase {
+// A migrated database of this test case's own, with the two accounts the cases use.
+class BlocklistDatabase : public TempDatabase {
  public:
   BlocklistDatabase() {
-    const char* admin = std::getenv("PARLEY_TEST_PG_CONNINFO");
-    if (admin == nullptr || *admin == '\0') {
-      FAIL("PARLEY_TEST_PG_CONNINFO is not set; run the storage tests via deploy/test.");
-    }
-    admin_ = admin;
-    std::random_device rd;
-    name_ = "parley_test_bl_" + std::to_string(::getpid()) + "_" + std::to_string(rd() % 1000000);
-    {
-      pqxx::connection c(admin_);
-      pqxx::nontransaction tx(c);
-      tx.exec("CREATE DATABASE " + tx.quote_name(name_));
-    }
-    conninfo_ = admin_ + " dbname=" + name_;
-    pqxx::connection c(conninfo_);
-    st::migrate(c);
+    auto c = connect();
     for (const char* account : {"juliet@capulet.lit", "nurse@capulet.lit"}) {
-      REQUIRE(st::createAccount(c, account, {}));
+      REQUIRE(st::createAccount(*c, account, {}));
     }
   }
-  ~BlocklistDatabase() {
-    try {
-      pqxx::connection c(admin_);
-      pqxx::nontransaction tx(c);
-      tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
-    } catch (const std::exception& e) {
-      WARN("could not drop test database " << name_ << ": " << e.what());
-    }
-  }
-  BlocklistDatabase(const BlocklistDatabase&) = delete;
-  BlocklistDatabase& operator=(const BlocklistDatabase&) = delete;
-
-  std::unique_ptr<pqxx::connection> connect() const {
-    return std::make_unique<pqxx::connection>(conninfo_);
-  }
-
- private:
-  std::string admin_, name_, conninfo_;
 };
 
 constexpr const char* kJuliet = "juliet@capulet.lit";
