@@ -1059,14 +1059,7 @@ awaitable<bool> C2sSession::onBind(const xml::Element& iq) {
     replaced->kick("conflict",
                    "Replaced by a new connection that logged in with the same resource.");
   }
-  phase_ = Phase::Bound;
-  deadline_timer_.cancel();
-  writer_started_ = true;
-  asio::co_spawn(
-      executor_, [self]() { return self->writer(); }, asio::detached);
-  if (config_->limits.idle_ping_after.count() > 0) {
-    armKeepalive(last_read_ + config_->limits.idle_ping_after);
-  }
+  startBound();
   xml::Element result(std::string(ns::kClient), "iq");
   result.setAttr("type", "result");
   if (!id.empty()) result.setAttr("id", id);
@@ -1080,6 +1073,17 @@ awaitable<bool> C2sSession::onBind(const xml::Element& iq) {
   // After the bind result is queued, so a module's first words (a policy notice) follow it.
   ctx_.modules().runSession(HookPoint::SessionOpened, jid_);
   co_return true;
+}
+
+void C2sSession::startBound() {
+  phase_ = Phase::Bound;
+  deadline_timer_.cancel();
+  writer_started_ = true;
+  asio::co_spawn(
+      executor_, [self = shared_from_this()]() { return self->writer(); }, asio::detached);
+  if (config_->limits.idle_ping_after.count() > 0) {
+    armKeepalive(last_read_ + config_->limits.idle_ping_after);
+  }
 }
 
 void C2sSession::bounceStanza(const xml::Element& stanza, std::string_view condition,

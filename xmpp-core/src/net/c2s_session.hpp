@@ -93,6 +93,9 @@ class C2sSession final : public router::ClientSession,
   boost::asio::awaitable<bool> onSaslResponse(const xml::Element& response);
   boost::asio::awaitable<bool> onBind(const xml::Element& iq);
   boost::asio::awaitable<void> onStanza(xml::Element element);
+  // Stanzas flow from here on: the writer starts, the negotiation deadline ends, idle pings
+  // begin (after a bind, or a resumption).
+  void startBound();
 
   boost::asio::awaitable<bool> saslPlain(const std::string& message);
   // The credentials could not be looked up (PostgreSQL unreachable or overloaded): a

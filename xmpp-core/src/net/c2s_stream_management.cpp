@@ -212,14 +212,7 @@ awaitable<bool> C2sSession::onResume(const xml::Element& resume) {
   setClientFeatures(std::move(h.client_features));
   directed_presence_targets = std::move(h.directed_presence_targets);
 
-  phase_ = Phase::Bound;
-  deadline_timer_.cancel();
-  writer_started_ = true;
-  asio::co_spawn(
-      executor_, [self]() { return self->writer(); }, asio::detached);
-  if (config_->limits.idle_ping_after.count() > 0) {
-    armKeepalive(last_read_ + config_->limits.idle_ping_after);
-  }
+  startBound();
   enqueue("<resumed xmlns='urn:xmpp:sm:3' previd='" + h.id + "' h='" + std::to_string(h.handled) +
           "'/>");
   const size_t resent = h.unacked.size();

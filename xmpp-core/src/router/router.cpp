@@ -152,6 +152,18 @@ bool Router::blockedEitherWay(const Jid& a, const Jid& b) const {
   return b_list && b_list->blocks(a);
 }
 
+Task<bool> Router::stoppedByBlocking(const Stanza& stanza, const SessionPtr& session) {
+  if (co_await isBlocked(stanza.from.bareString(), stanza.to)) {
+    refuseBlocked(session, stanza.element);
+    co_return true;
+  }
+  if (co_await isBlocked(stanza.to.bareString(), stanza.from)) {
+    bounce(session, stanza.element, "service-unavailable", "The recipient is not available.");
+    co_return true;
+  }
+  co_return false;
+}
+
 void Router::refuseBlocked(const SessionPtr& session, const xml::Element& stanza) {
   if (session && mayBounce(stanza)) deliver(session, makeBlockedError(stanza));
 }
@@ -224,17 +236,8 @@ Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
   }
   if (type == "error" && stanza.to.isBare()) co_return;  // errors go to full JIDs only
 
-  // XEP-0191 §3.3: the sender's blocklist refuses it; the recipient's makes the recipient look
-  // unavailable (<service-unavailable/>, no word of blocking).
+  if (co_await stoppedByBlocking(stanza, session)) co_return;  // XEP-0191
   const std::string sender = stanza.from.bareString(), recipient = stanza.to.bareString();
-  if (co_await isBlocked(sender, stanza.to)) {
-    refuseBlocked(session, stanza.element);
-    co_return;
-  }
-  if (co_await isBlocked(recipient, stanza.from)) {
-    bounce(session, stanza.element, "service-unavailable", "The recipient is not available.");
-    co_return;
-  }
 
   // XEP-0280: the sender's other clients see what it sent, the recipient's other clients what
   // it received. Decided on the message as sent; <private/> is not passed on.
@@ -342,16 +345,9 @@ Task<void> Router::routeIq(Stanza& stanza, const SessionPtr& session) {
   }
   // XEP-0191 §3.3, for an iq to another account (a resource, or a service answering for it).
   // Results and errors are never answered, so a blocked one is just dropped.
-  if (!stanza.to.empty() && !stanza.to.node().empty()) {
-    const std::string sender = stanza.from.bareString(), recipient = stanza.to.bareString();
-    if (co_await isBlocked(sender, stanza.to)) {
-      refuseBlocked(session, stanza.element);
-      co_return;
-    }
-    if (co_await isBlocked(recipient, stanza.from)) {
-      bounce(session, stanza.element, "service-unavailable", "The recipient is not available.");
-      co_return;
-    }
+  if (!stanza.to.empty() && !stanza.to.node().empty() &&
+      co_await stoppedByBlocking(stanza, session)) {
+    co_return;
   }
   if (!stanza.to.empty() && !stanza.to.isBare()) {
     if (stanza.to.node().empty()) {

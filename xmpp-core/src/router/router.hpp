@@ -182,6 +182,10 @@ class Router {
   bool blockedEitherWay(const Jid& a, const Jid& b) const;
   // The <not-acceptable/><blocked/> error for a stanza to an address the sender blocked.
   void refuseBlocked(const SessionPtr& session, const xml::Element& stanza);
+  // XEP-0191 §3.3 for a message or iq between two accounts: the sender's blocklist refuses it,
+  // the recipient's makes the recipient look unavailable (no word of blocking). True when the
+  // stanza was stopped (and the sender told).
+  Task<bool> stoppedByBlocking(const Stanza& stanza, const SessionPtr& session);
 
   // stanza.deliver for one recipient session: the element to deliver (the same, or the
   // module's rewrite), or null when a module dropped or refused it.
