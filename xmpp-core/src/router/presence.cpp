@@ -417,8 +417,8 @@ Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr&) {
 Task<void> Router::inboundSubscription(const Jid& owner, const Jid& contact,
                                        SubscriptionEvent event, const xml::Element& stanza) {
   // XEP-0191 §3.3: from a blocked contact, nothing changes and nothing is said.
-  if (co_await isBlocked(owner.full(), contact)) co_return;
   const std::string owner_s = owner.full(), contact_s = contact.full();
+  if (co_await isBlocked(owner_s, contact)) co_return;
   auto job = [=](pqxx::connection& c) {
     if (!storage::accountExists(c, owner_s)) {
       ItemChange missing;

@@ -153,11 +153,13 @@ bool Router::blockedEitherWay(const Jid& a, const Jid& b) const {
 }
 
 Task<bool> Router::stoppedByBlocking(const Stanza& stanza, const SessionPtr& session) {
-  if (co_await isBlocked(stanza.from.bareString(), stanza.to)) {
+  // Named, not temporaries: GCC 12 mishandles temporaries that live across a co_await.
+  const std::string sender = stanza.from.bareString(), recipient = stanza.to.bareString();
+  if (co_await isBlocked(sender, stanza.to)) {
     refuseBlocked(session, stanza.element);
     co_return true;
   }
-  if (co_await isBlocked(stanza.to.bareString(), stanza.from)) {
+  if (co_await isBlocked(recipient, stanza.from)) {
     bounce(session, stanza.element, "service-unavailable", "The recipient is not available.");
     co_return true;
   }
@@ -345,9 +347,9 @@ Task<void> Router::routeIq(Stanza& stanza, const SessionPtr& session) {
   }
   // XEP-0191 §3.3, for an iq to another account (a resource, or a service answering for it).
   // Results and errors are never answered, so a blocked one is just dropped.
-  if (!stanza.to.empty() && !stanza.to.node().empty() &&
-      co_await stoppedByBlocking(stanza, session)) {
-    co_return;
+  if (!stanza.to.empty() && !stanza.to.node().empty()) {
+    const bool stopped = co_await stoppedByBlocking(stanza, session);
+    if (stopped) co_return;
   }
   if (!stanza.to.empty() && !stanza.to.isBare()) {
     if (stanza.to.node().empty()) {
