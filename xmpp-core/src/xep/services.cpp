@@ -16,6 +16,7 @@ void registerCoreServices(router::Router& router) {
   registerAdhoc(router);
   registerCarbons(router);
   registerPep(router);
+  registerPrivateStorage(router);
   registerBlocking(router);
   registerPrivacyLists(router);
   // Features provided by the router itself rather than an iq service.
