@@ -311,3 +311,20 @@ def test_the_e2ee_module_refuses_omemo_device_lists(server):
         rows = server.wait_events(lambda r: r.get("kind") == "e2ee.omemo_publish",
                                   "--module", "e2ee")
         assert rows and rows[0]["actor"].startswith(f"frank@{DOMAIN}")
+
+
+def test_a_new_subscriber_gets_the_last_items(server):
+    with RawClient(server) as alice, RawClient(server) as erin:
+        alice.login("alice", resource="approve", roster=True)
+        reply = publish(alice, NICK, f"<nick xmlns='{NICK}'>Alice the approver</nick>")
+        assert reply.get("type") == "result", stanza_error(reply)
+        login_with_caps(erin, "erin", "new", [NICK])
+        erin.drain(0.5)
+        assert not [e for e in erin.pending if e.tag == q("message")
+                    and e.get("from") == f"alice@{DOMAIN}"], "nothing before the subscription"
+        erin.send(f"<presence to='alice@{DOMAIN}' type='subscribe'/>")
+        alice.wait_for(lambda e: e.tag == q("presence") and e.get("type") == "subscribe")
+        alice.send(f"<presence to='erin@{DOMAIN}' type='subscribed'/>")
+        event = wait_event(erin, "alice", NICK)
+        nick = event_items(event, NICK).find(f"{q('item', PUBSUB_EVENT)}/{{{NICK}}}nick")
+        assert nick.text == "Alice the approver"

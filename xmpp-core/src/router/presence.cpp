@@ -410,7 +410,11 @@ Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr&) {
     routed.setAttr("to", contact_s);
     co_await inboundSubscription(contact, owner, inboundOf(event), routed);
   }
-  if (change.outcome.send_presence) sendPresenceOfAll(owner_s, contact_s);
+  if (change.outcome.send_presence) {
+    sendPresenceOfAll(owner_s, contact_s);
+    // The contact sees the owner's presence from now on (e.g. PEP's last items, on_sub).
+    for (const auto& listener : subscription_listeners_) co_await listener(owner_s, contact_s);
+  }
   if (change.outcome.send_unavailable) sendUnavailableOfAll(owner_s, contact_s);
 }
 

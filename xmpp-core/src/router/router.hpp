@@ -70,6 +70,10 @@ struct DiscoNode {
 using PresenceListener = std::function<Task<void>(const SessionPtr& session,
                                                   const xml::Element& presence, bool initial)>;
 
+// Told when `subscriber` starts seeing `owner`'s presence (the owner approved a subscription).
+using SubscriptionListener =
+    std::function<Task<void>(const std::string& owner, const std::string& subscriber)>;
+
 // Called with the answer (result or error) to an iq the server sent a client.
 using ClientAnswerHandler = std::function<void(const xml::Element& answer)>;
 
@@ -97,6 +101,9 @@ class Router {
   const std::vector<DiscoIdentity>& accountIdentities() const { return account_identities_; }
   void addPresenceListener(PresenceListener listener) {
     presence_listeners_.push_back(std::move(listener));
+  }
+  void addSubscriptionListener(SubscriptionListener listener) {
+    subscription_listeners_.push_back(std::move(listener));
   }
   // Sends `iq` (type get or set, 'to' a full JID of `session`, 'from' the domain; an id is
   // assigned) and calls `on_answer` on the session's strand when that session answers. An
@@ -200,6 +207,7 @@ class Router {
   std::vector<std::string> account_features_;
   std::vector<DiscoIdentity> account_identities_;
   std::vector<PresenceListener> presence_listeners_;
+  std::vector<SubscriptionListener> subscription_listeners_;
   struct PendingQuery {
     std::string asked;  // the full JID asked
     ClientAnswerHandler on_answer;

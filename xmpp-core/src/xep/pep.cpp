@@ -488,6 +488,26 @@ Task<void> sendLastItemsLogged(router::Router& router, SessionPtr session,
   }
 }
 
+// XEP-0163 §4.3.3 (send_last_published_item on_sub): a new subscriber's online clients get the
+// newest item of each of the owner's nodes they asked for and may see.
+Task<void> onSubscribed(router::Router& router, std::string owner, std::string subscriber) {
+  std::vector<SessionPtr> sessions;
+  for (auto& s : router.ctx().registry().sessionsOf(subscriber))
+    if (s->available() && s->clientFeatures()) sessions.push_back(s);
+  if (sessions.empty()) co_return;
+  auto job = [owner](pqxx::connection& c) { return storage::loadPepLastItems(c, {owner}); };
+  auto last = co_await router.ctx().db().run(std::move(job));
+  for (const auto& l : last) {
+    if (l.config.send_last == storage::PepSendLast::Never ||
+        l.config.access == PepAccess::Whitelist)
+      continue;
+    auto event = itemsElement(l.node, {l.item});
+    if (!event) continue;
+    for (const auto& s : sessions)
+      if (s->wantsNotify(l.node)) notify(router, owner, {s}, *event);
+  }
+}
+
 std::set<std::string> notifyNodes(const std::set<std::string>* features) {
   std::set<std::string> out;
   if (!features) return out;
@@ -573,6 +593,10 @@ void registerPep(router::Router& router) {
   router.addPresenceListener(
       [&router](const SessionPtr& session, const xml::Element& presence, bool initial) {
         return onPresence(router, session, presence, initial);
+      });
+  router.addSubscriptionListener(
+      [&router](const std::string& owner, const std::string& subscriber) {
+        return onSubscribed(router, owner, subscriber);
       });
 }
 
