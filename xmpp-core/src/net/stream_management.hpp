@@ -38,31 +38,36 @@ class StreamManagement {
   uint32_t handledCount() const { return handled_; }
 
   void sent(Unacked stanza) {
-    unacked_.push_back(std::move(stanza));
+    if (!unacked_) unacked_ = std::make_unique<std::deque<Unacked>>();
+    unacked_->push_back(std::move(stanza));
     ++sent_;
   }
   uint32_t sentCount() const { return sent_; }
-  size_t unackedCount() const { return unacked_.size(); }
+  size_t unackedCount() const { return unacked_ ? unacked_->size() : 0; }
 
   // The client acknowledged everything up to `h`. False (and nothing changes) when h counts
   // stanzas that were never sent (<handled-count-too-high/>). An h behind what was already
   // acknowledged changes nothing: acknowledgements are cumulative.
   bool acknowledge(uint32_t h) {
-    const uint32_t acked = sent_ - static_cast<uint32_t>(unacked_.size());
-    const uint32_t newly = h - acked;                            // modulo 2^32
-    if (newly > unacked_.size()) return acked - h < (1u << 31);  // stale, or too high
-    unacked_.erase(unacked_.begin(), unacked_.begin() + newly);
+    const size_t pending = unackedCount();
+    const uint32_t acked = sent_ - static_cast<uint32_t>(pending);
+    const uint32_t newly = h - acked;                    // modulo 2^32
+    if (newly > pending) return acked - h < (1u << 31);  // stale, or too high
+    if (newly > 0) unacked_->erase(unacked_->begin(), unacked_->begin() + newly);
     return true;
   }
 
   // For resumption: the state moves to the new connection, which continues the counters.
-  std::deque<Unacked> takeUnacked() { return std::exchange(unacked_, {}); }
+  std::deque<Unacked> takeUnacked() {
+    if (!unacked_) return {};
+    return std::exchange(*unacked_, {});
+  }
   void restore(std::string id, uint32_t handled, uint32_t client_h) {
     enabled_ = true;
     id_ = std::move(id);
     handled_ = handled;
     sent_ = client_h;
-    unacked_.clear();
+    unacked_.reset();
   }
 
  private:
@@ -70,7 +75,9 @@ class StreamManagement {
   std::string id_;
   uint32_t handled_ = 0;
   uint32_t sent_ = 0;
-  std::deque<Unacked> unacked_;
+  // Allocated on first use: std::deque allocates even when empty, and most sessions never
+  // enable stream management (idle sessions are what the server holds most of).
+  std::unique_ptr<std::deque<Unacked>> unacked_;
 };
 
 }  // namespace parley::net
