@@ -18,6 +18,7 @@ void registerCoreServices(router::Router& router) {
   registerPep(router);
   registerBlocking(router);
   registerPrivacyLists(router);
+  registerMuc(router);
   // Features provided by the router itself rather than an iq service.
   router.addServerFeature("msgoffline");  // XEP-0160
 }
