@@ -368,3 +368,60 @@ def test_a_persistent_room_survives_a_restart(server):
         assert "201" not in codes(mine)
         old = groupchat(bob, "remember me")
         assert old.find(q("delay", NS_DELAY)) is not None
+
+
+def test_password_and_max_users(server):
+    with login(server, "alice") as alice, login(server, "bob") as bob, \
+            login(server, "carol") as carol:
+        join(alice, "guarded", "Alice")
+        r = configure(alice, "guarded", passwordprotectedroom=1, roomsecret="s3cret", maxusers=2)
+        assert r.get("type") == "result", stanza_error(r)
+        err = join(bob, "guarded", "Bob")
+        assert stanza_error(err)[1] == "not-authorized"
+        err = join(bob, "guarded", "Bob", extra="<password>wrong</password>")
+        assert stanza_error(err)[1] == "not-authorized"
+        mine = join(bob, "guarded", "Bob", extra="<password>s3cret</password>")
+        assert mine.get("type") is None, stanza_error(mine)
+        # Two occupants: the room is full.
+        err = join(carol, "guarded", "Carol", extra="<password>s3cret</password>")
+        assert stanza_error(err)[1] == "service-unavailable"
+
+
+def test_the_owner_destroys_a_room(server):
+    with login(server, "alice") as alice, login(server, "bob") as bob:
+        join(alice, "doomed", "Alice")
+        join(bob, "doomed", "Bob")
+        r = bob.iq("set", f"<query xmlns='{MUC_OWNER}'><destroy/></query>", to=f"doomed@{SERVICE}")
+        assert stanza_error(r)[1] == "forbidden"
+        r = alice.iq("set", f"<query xmlns='{MUC_OWNER}'><destroy><reason>done</reason></destroy>"
+                     "</query>", to=f"doomed@{SERVICE}")
+        assert r.get("type") == "result", stanza_error(r)
+        out = presence_from(bob, "doomed", "Bob", lambda e: e.get("type") == "unavailable")
+        assert out.find(f"{q('x', MUC_USER)}/{q('destroy', MUC_USER)}") is not None
+        say(alice, "doomed", "anyone here?", msg_id="g-doomed")
+        err = alice.wait_for(lambda e: e.get("id") == "g-doomed" and e.get("type") == "error")
+        assert stanza_error(err)[1] in ("item-not-found", "not-acceptable")
+
+
+def test_many_occupants_join_and_talk_at_once(server):
+    """Joins and messages from several io threads meet in one room: everyone ends up seeing
+    every message exactly once."""
+    users = ["alice", "bob", "carol", "dave", "erin", "frank"]
+    clients = [login(server, u) for u in users]
+    try:
+        for c, u in zip(clients, users):
+            c.send(f"<presence to='busy@{SERVICE}/{u}'><x xmlns='{MUC}'/></presence>")
+        for c, u in zip(clients, users):
+            presence_from(c, "busy", u, lambda e: "110" in codes(e))
+        for c, u in zip(clients, users):
+            for i in range(3):
+                say(c, "busy", f"{u}-{i}")
+        for c in clients:
+            for u in users:
+                for i in range(3):
+                    groupchat(c, f"{u}-{i}")
+            assert all(e.findtext(q("body")) is None or e.get("type") != "groupchat"
+                       for e in c.drain(0.3))
+    finally:
+        for c in clients:
+            c.close()
