@@ -319,9 +319,14 @@ def test_disco_of_the_service_and_a_room(server):
 def test_a_temporary_room_disappears_with_its_last_occupant(server):
     with login(server, "alice") as alice:
         join(alice, "fleeting", "Alice")
-    time.sleep(0.5)  # the logout's unavailable presence empties the room
     with login(server, "bob") as bob:
-        info = bob.iq("get", f"<query xmlns='{NS_DISCO_INFO}'/>", to=f"fleeting@{SERVICE}")
+        # The logout's unavailable presence empties the room, soon after the socket closes.
+        deadline = time.monotonic() + 10
+        while True:
+            info = bob.iq("get", f"<query xmlns='{NS_DISCO_INFO}'/>", to=f"fleeting@{SERVICE}")
+            if info.get("type") == "error" or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert stanza_error(info)[1] == "item-not-found"
         mine = join(bob, "fleeting", "Bob")
         assert "201" in codes(mine) and item(mine).get("affiliation") == "owner"
