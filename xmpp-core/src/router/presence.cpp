@@ -340,9 +340,18 @@ Task<void> Router::broadcastUnavailable(const SessionPtr& session,
   }
   for (auto& s : ctx_.registry().sessionsOf(owner))
     if (s->available() || s.get() == session.get()) tell(s);
-  for (const auto& target : session->directed_presence_targets) {
+  // A copy: a subdomain service (a MUC room left on logout) runs on across co_awaits.
+  const std::set<std::string> targets = session->directed_presence_targets;
+  for (const auto& target : targets) {
     auto jid = Jid::parse(target);
     if (!jid) continue;
+    if (const DomainService* service = subdomainService(jid->domain())) {
+      xml::Element leave = unavailable;
+      leave.setAttr("to", jid->full());
+      Stanza stanza{std::move(leave), session->jid(), *jid, Origin::Internal};
+      co_await (*service)(stanza, session);
+      continue;
+    }
     if (jid->isBare()) {
       for (auto& s : ctx_.registry().sessionsOf(target)) tell(s);
     } else if (auto s = ctx_.registry().find(*jid)) {

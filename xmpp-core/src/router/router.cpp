@@ -28,6 +28,25 @@ void Router::addIqService(std::string ns, IqService service) {
   iq_services_[std::move(ns)] = std::move(service);
 }
 
+const DomainService* Router::subdomainService(std::string_view domain) const {
+  for (const auto& sub : subdomain_services_) {
+    if (domain.size() > sub.label.size() + 1 && domain.starts_with(sub.label) &&
+        domain[sub.label.size()] == '.' &&
+        ctx_.isLocalDomain(domain.substr(sub.label.size() + 1))) {
+      return &sub.service;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<DiscoItem> Router::subdomainItems(std::string_view domain) const {
+  std::vector<DiscoItem> items;
+  for (const auto& sub : subdomain_services_) {
+    items.push_back({sub.label + "." + std::string(domain), "", sub.name});
+  }
+  return items;
+}
+
 xml::Element makeResult(const Stanza& request) {
   xml::Element reply(std::string(ns::kClient), "iq");
   reply.setAttr("type", "result");
@@ -195,6 +214,10 @@ Task<void> Router::fromClient(Stanza stanza, SessionPtr session) {
     // Only the core builds error stanzas; errors and iq results are never answered.
     bounce(session, stanza.element, final_verdict.condition, final_verdict.text,
            final_verdict.retry_after_change ? "modify" : "cancel");
+    co_return;
+  }
+  if (const DomainService* service = subdomainService(stanza.to.domain())) {
+    co_await (*service)(stanza, session);
     co_return;
   }
   if (stanza.kind() == "message") {

@@ -74,6 +74,10 @@ using PresenceListener = std::function<Task<void>(const SessionPtr& session,
 using SubscriptionListener =
     std::function<Task<void>(const std::string& owner, const std::string& subscriber)>;
 
+// A service on a subdomain of every local domain (MUC on conference.<domain>): it takes every
+// stanza addressed to that subdomain, after the policy chain, instead of the router.
+using DomainService = std::function<Task<void>(Stanza& stanza, const SessionPtr& session)>;
+
 // Called with the answer (result or error) to an iq the server sent a client.
 using ClientAnswerHandler = std::function<void(const xml::Element& answer)>;
 
@@ -110,6 +114,14 @@ class Router {
   // answer that never comes costs a map entry until the session closes or newer queries push
   // it out (bounded).
   void queryClient(const SessionPtr& session, xml::Element iq, ClientAnswerHandler on_answer);
+  // `label` is the subdomain's first label ("conference"); `name` what disco#items calls it.
+  void addSubdomainService(std::string label, std::string name, DomainService service) {
+    subdomain_services_.push_back({std::move(label), std::move(name), std::move(service)});
+  }
+  // The service for `domain` when it is <label>.<a local domain>, or null.
+  const DomainService* subdomainService(std::string_view domain) const;
+  // The subdomains of local `domain`, for its disco#items.
+  std::vector<DiscoItem> subdomainItems(std::string_view domain) const;
   void addDiscoNode(std::string node, DiscoNode info) {
     disco_nodes_[std::move(node)] = std::move(info);
   }
@@ -217,6 +229,11 @@ class Router {
   uint64_t next_query_ = 0;
   std::vector<std::string> server_features_;
   std::map<std::string, DiscoNode, std::less<>> disco_nodes_;
+  struct SubdomainService {
+    std::string label, name;
+    DomainService service;
+  };
+  std::vector<SubdomainService> subdomain_services_;
 };
 
 // A result iq answering `request` (same id, from/to swapped), optionally with a payload.

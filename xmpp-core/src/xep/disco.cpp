@@ -92,8 +92,15 @@ Task<xml::Element> handleItems(IqRequest& req) {
                                       "This entity has no node '" + node + "'.");
   }
   xml::Element reply = router::makeResult(req.stanza);
-  // No components yet (MUC and PEP arrive with issue 4): the nodes' items are all there is.
+  // The server's subdomain services (chat rooms), then a node's items.
   auto& query = reply.addChild(std::string(kItemsNs), "query");
+  if (node.empty() && req.to_server) {
+    for (const auto& item : req.router.subdomainItems(req.target.domain())) {
+      auto& e = query.addChild(std::string(kItemsNs), "item");
+      e.setAttr("jid", item.jid);
+      if (!item.name.empty()) e.setAttr("name", item.name);
+    }
+  }
   if (known) {
     query.setAttr("node", node);
     if (known->items) {

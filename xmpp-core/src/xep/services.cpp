@@ -19,6 +19,7 @@ void registerCoreServices(router::Router& router) {
   registerPrivateStorage(router);
   registerBlocking(router);
   registerPrivacyLists(router);
+  registerMuc(router);
   // Features provided by the router itself rather than an iq service.
   router.addServerFeature("msgoffline");  // XEP-0160
 }

@@ -19,6 +19,7 @@ void registerPep(router::Router& router);             // XEP-0163 (with XEP-0115
 void registerPrivateStorage(router::Router& router);  // XEP-0049
 void registerBlocking(router::Router& router);        // XEP-0191
 void registerPrivacyLists(router::Router& router);    // XEP-0016, read-only view of XEP-0191
+void registerMuc(router::Router& router);             // XEP-0045 on conference.<domain>
 
 // Everything above, plus the roster.
 void registerCoreServices(router::Router& router);
