@@ -16,6 +16,7 @@ void registerCoreServices(router::Router& router) {
   registerAdhoc(router);
   registerCarbons(router);
   registerPep(router);
+  registerMam(router);
   // Features provided by the router itself rather than an iq service.
   router.addServerFeature("msgoffline");  // XEP-0160
 }

@@ -16,6 +16,7 @@ void registerLegacySession(router::Router& router);  // RFC 3921 session, for ol
 void registerAdhoc(router::Router& router);          // XEP-0050 commands for server.admins
 void registerCarbons(router::Router& router);        // XEP-0280
 void registerPep(router::Router& router);            // XEP-0163 (with XEP-0115 caps)
+void registerMam(router::Router& router);            // XEP-0313 (with XEP-0441, XEP-0359)
 
 // Everything above, plus the roster.
 void registerCoreServices(router::Router& router);
