@@ -10,8 +10,11 @@ namespace parley::storage {
 
 namespace {
 
-// `at` leaves the database as exact microseconds (EXTRACT returns numeric since PostgreSQL 14).
-constexpr const char* kAtMicros = "(extract(epoch FROM at) * 1000000)::bigint";
+// What a row leaves the database as: the id as text, `at` as exact microseconds (EXTRACT
+// returns numeric since PostgreSQL 14). Named apart from the columns on purpose: an ORDER BY
+// "at, id" must mean the indexed columns, not these output expressions (which would sort).
+constexpr const char* kKeyColumns =
+    "id::text AS archive_id, (extract(epoch FROM at) * 1000000)::bigint AS at_us";
 
 // A position in archive order.
 struct Key {
@@ -112,7 +115,7 @@ std::optional<Anchors> resolveAnchors(pqxx::transaction_base& tx, const ArchiveQ
   if (!std::all_of(named.begin(), named.end(), [](const std::string& s) { return isUuid(s); }))
     return std::nullopt;
   std::map<std::string, Key> found;
-  SqlStatement lookup{std::string("SELECT id::text, ") + kAtMicros +
+  SqlStatement lookup{std::string("SELECT ") + kKeyColumns +
                           " FROM mam_messages WHERE owner = $1 AND id = ANY($2::uuid[])",
                       {q.owner, textArrayLiteral(named)}};
   for (const auto& row : exec(tx, std::move(lookup), trace)) {
@@ -135,8 +138,8 @@ SqlStatement pageStatement(const ArchiveQuery& q, const Anchors& anchors) {
   if (anchors.page.after) where += " AND (at, id) > " + b.keyParams(*anchors.page.after);
   if (anchors.page.before) where += " AND (at, id) < " + b.keyParams(*anchors.page.before);
   const char* order = q.backwards() ? "at DESC, id DESC" : "at, id";
-  return b.take(std::string("SELECT id::text, ") + kAtMicros + ", stanza FROM mam_messages WHERE " +
-                where + " ORDER BY " + order + " LIMIT " + std::to_string(q.max + 1));
+  return b.take(std::string("SELECT ") + kKeyColumns + ", stanza FROM mam_messages WHERE " + where +
+                " ORDER BY " + order + " LIMIT " + std::to_string(q.max + 1));
 }
 
 // The size of the result set, or nullopt when it exceeds `limit` (counting stops there).
@@ -256,10 +259,10 @@ ArchivePage queryArchive(pqxx::connection& c, const ArchiveQuery& query, int64_t
 
 std::optional<ArchiveBounds> archiveBounds(pqxx::connection& c, const std::string& owner) {
   pqxx::nontransaction tx(c);
-  const std::string end = std::string("(SELECT id::text AS id, ") + kAtMicros +
-                          " AS at FROM mam_messages WHERE owner = $1 ORDER BY ";
-  auto r = tx.exec_params("SELECT f.id, f.at, l.id, l.at FROM " + end + "at, id LIMIT 1) f, " +
-                              end + "at DESC, id DESC LIMIT 1) l",
+  const std::string end =
+      std::string("(SELECT ") + kKeyColumns + " FROM mam_messages WHERE owner = $1 ORDER BY ";
+  auto r = tx.exec_params("SELECT f.archive_id, f.at_us, l.archive_id, l.at_us FROM " + end +
+                              "at, id LIMIT 1) f, " + end + "at DESC, id DESC LIMIT 1) l",
                           owner);
   tx.commit();
   if (r.empty()) return std::nullopt;
