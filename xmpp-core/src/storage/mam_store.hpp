@@ -76,12 +76,17 @@ struct SqlStatement {
   std::vector<std::string> params;
 };
 
-// Result sets larger than `exact_count_limit` get no count and no index (XEP-0059 §2.2 lets
-// them be omitted when counting would be exceptionally costly): counting a million rows per
-// page costs more than the page. A count-only query (max 0) is always counted in full.
+// Result sets larger than this get no RSM count and no index (XEP-0059 §2.2 lets them be
+// omitted when counting would be exceptionally costly). Counting is an index-only scan that
+// stops after this many entries, about 0.2 ms at 1,000 (1.7 ms at 10,000) where the page
+// itself costs 0.05 ms (tests/bench/results/2026-11-29-mam.md); a big archive is counted
+// that far and no further on every page, so the bound is what a page pays for its count.
+inline constexpr int64_t kArchiveExactCountLimit = 1000;
+
+// A count-only query (max 0) is always counted in full: the client asked for nothing else.
 // `trace`, when given, receives every statement run, in order (the benchmark EXPLAINs them).
 ArchivePage queryArchive(pqxx::connection& c, const ArchiveQuery& query,
-                         int64_t exact_count_limit = 10000,
+                         int64_t exact_count_limit = kArchiveExactCountLimit,
                          std::vector<SqlStatement>* trace = nullptr);
 
 // The oldest and newest message of the archive (XEP-0313 §5 metadata); nullopt when empty.

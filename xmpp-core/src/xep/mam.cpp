@@ -21,11 +21,6 @@ namespace {
 using router::IqRequest;
 using router::Task;
 
-// Result sets up to this size are counted for RSM <count/> and index; bigger ones are not
-// (see storage::queryArchive): a page then costs an index range scan, not a count of the
-// whole archive.
-constexpr int64_t kExactCountLimit = 10000;
-
 // Read your own archive: a message just delivered to the owner may still be on its way into
 // the archive (router/archive_writes.hpp). Waits for that, but not for longer than a busy
 // archive could keep writing.
@@ -50,7 +45,7 @@ Task<xml::Element> runQuery(IqRequest& req) {
   co_await awaitPendingWrites(req, owner);
   const storage::ArchiveQuery archive_query = query.archive;
   auto job = [archive_query](pqxx::connection& c) {
-    return storage::queryArchive(c, archive_query, kExactCountLimit);
+    return storage::queryArchive(c, archive_query);
   };
   const storage::ArchivePage page = co_await req.ctx.db().run(std::move(job));
   if (page.unknown_id) {
