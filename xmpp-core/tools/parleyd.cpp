@@ -202,10 +202,13 @@ int main(int argc, char** argv) {
   storage::AccountChangeListener account_changes(
       cfg->database.conninfo,
       [&ctx](const std::string& account) {
+        // A deleted account takes its archiving preferences with it (ON DELETE CASCADE).
         if (account == "*") {
           ctx.loginCache().forgetAll();
+          ctx.archivePrefs().forgetAll();
         } else {
           ctx.loginCache().forget(account);
+          ctx.archivePrefs().forget(account);
         }
       },
       [&ctx](bool listening, const std::string& why) {

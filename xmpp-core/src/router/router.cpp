@@ -264,19 +264,43 @@ Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
   if (co_await stoppedByBlocking(stanza, session)) co_return;  // XEP-0191
   const std::string sender = stanza.from.bareString(), recipient = stanza.to.bareString();
 
+  // XEP-0359: only this server says where it archived a message.
+  archiving::stripOwnStanzaIds(
+      stanza.element, [this](std::string_view domain) { return ctx_.isLocalDomain(domain); });
   // XEP-0280: the sender's other clients see what it sent, the recipient's other clients what
   // it received. Decided on the message as sent; <private/> is not passed on.
   const bool copy = carbons::eligible(stanza.element);
   carbons::stripPrivate(stanza.element);
+
+  // XEP-0313: which archives take the message is decided before anything is sent, because the
+  // copies carry the archive ids; the rows are written after delivery (or with the offline
+  // copy). Delivery comes first because this archive is the users' convenience, not the
+  // compliance record: a slow or failing database delays or loses a history entry rather than
+  // the conversation. The price is a window of one database round trip in which a recipient
+  // holds a stanza-id its archive cannot answer for yet, and a history entry lost (logged) if
+  // the write fails. Awaiting the write before the sender's next stanza paces a flooding
+  // sender by the database instead of queueing without bound.
+  archiving::Plan plan = co_await planArchive(stanza);
+
   if (copy && session && sender != recipient) {
-    sendCarbons(carbons::Copy::Sent, sender, stanza.element, {session});
+    if (plan.sender_id.empty()) {
+      sendCarbons(carbons::Copy::Sent, sender, stanza.element, {session});
+    } else {
+      // XEP-0313 §3.5: the sender's own clients learn its archive id from the carbon.
+      xml::Element sent = stanza.element;
+      archiving::addStanzaId(sent, sender, plan.sender_id);
+      sendCarbons(carbons::Copy::Sent, sender, sent, {session});
+    }
   }
+  if (!plan.recipient_id.empty())
+    archiving::addStanzaId(stanza.element, recipient, plan.recipient_id);
 
   auto shared = std::make_shared<const xml::Element>(std::move(stanza.element));
   if (!stanza.to.isBare()) {
     if (auto target = ctx_.registry().find(stanza.to)) {
       deliver(target, shared);
       if (copy) sendCarbons(carbons::Copy::Received, recipient, *shared, {target, session});
+      co_await archiveDelivered(std::move(plan));
       co_return;
     }
     // §8.5.3.2.1: no such resource.
@@ -300,11 +324,12 @@ Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
     // Never back to the sender (a message to its own account's other resources).
     targets.push_back(session);
     if (copy) sendCarbons(carbons::Copy::Received, recipient, *shared, targets);
+    co_await archiveDelivered(std::move(plan));
     co_return;
   }
   if (type == "headline") co_return;  // headlines are not stored (§8.5.2.1.1)
   stanza.element = *shared;
-  co_await storeOfflineOrBounce(stanza, session);
+  co_await storeOfflineOrBounce(stanza, session, plan.any() ? &plan.record : nullptr);
 }
 
 void Router::sendCarbons(carbons::Copy copy, const std::string& owner, const xml::Element& message,
@@ -317,24 +342,41 @@ void Router::sendCarbons(carbons::Copy copy, const std::string& owner, const xml
   }
 }
 
-Task<void> Router::storeOfflineOrBounce(const Stanza& stanza, const SessionPtr& sender) {
+Task<void> Router::storeOfflineOrBounce(const Stanza& stanza, const SessionPtr& sender,
+                                        const storage::ArchiveRecord* archive) {
   const std::string owner = stanza.to.bareString();
   const size_t cap = ctx_.config()->limits.offline_max_messages;
   std::string text = xml::toString(stanza.element, ns::kClient);
   enum class Outcome { Stored, Full, NoAccount };
   Outcome outcome = Outcome::NoAccount;
+  std::string archive_failure;
   try {
-    auto job = [owner, text, cap](pqxx::connection& c) {
-      if (!storage::accountExists(c, owner)) return Outcome::NoAccount;
-      return storage::storeOffline(c, owner, text, cap) ? Outcome::Stored : Outcome::Full;
+    std::optional<storage::ArchiveRecord> record;
+    if (archive) record = *archive;
+    auto job = [owner, text, cap, record](pqxx::connection& c) {
+      if (!storage::accountExists(c, owner))
+        return std::make_pair(Outcome::NoAccount, std::string());
+      if (!storage::storeOffline(c, owner, text, cap))
+        return std::make_pair(Outcome::Full, std::string());
+      // Archived only once stored (a bounced message was not delivered). A failure here must
+      // not undo or repeat the stored copy, so it is reported, not thrown.
+      std::string failure;
+      try {
+        if (record) storage::archiveMessage(c, *record);
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      return std::make_pair(Outcome::Stored, failure);
     };
-    outcome = co_await ctx_.db().run(std::move(job));
+    std::tie(outcome, archive_failure) = co_await ctx_.db().run(std::move(job));
   } catch (const std::exception& e) {
     log::error("offline storage for ", owner, " failed: ", e.what());
     bounce(sender, stanza.element, "internal-server-error",
            "The message could not be stored for later delivery; please retry.");
     co_return;
   }
+  if (!archive_failure.empty())
+    log::warn("message to ", owner, " stored offline but not archived: ", archive_failure);
   switch (outcome) {
     case Outcome::Stored:
       ctx_.offlineIndex().add(owner);

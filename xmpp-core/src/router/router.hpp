@@ -13,6 +13,7 @@
 #include <string>
 
 #include "parley/stanza.hpp"
+#include "router/archiving.hpp"
 #include "router/carbons.hpp"
 #include "router/client_session.hpp"
 #include "router/server_context.hpp"
@@ -185,7 +186,10 @@ class Router {
   void sendUnavailableOfAll(const std::string& from_bare, const std::string& to_bare);
 
   // Messages
-  Task<void> storeOfflineOrBounce(const Stanza& stanza, const SessionPtr& sender);
+  // Stores the message for its offline recipient; with `archive` (which must outlive the
+  // call), archives it in the same database job once it is stored.
+  Task<void> storeOfflineOrBounce(const Stanza& stanza, const SessionPtr& sender,
+                                  const storage::ArchiveRecord* archive = nullptr);
   // XEP-0280: a copy of `message` for each of `owner`'s carbons-enabled sessions except those
   // that got the original (`except`).
   void sendCarbons(carbons::Copy copy, const std::string& owner, const xml::Element& message,
@@ -205,6 +209,14 @@ class Router {
   // the recipient's makes the recipient look unavailable (no word of blocking). True when the
   // stanza was stopped (and the sender told).
   Task<bool> stoppedByBlocking(const Stanza& stanza, const SessionPtr& session);
+  // Message archives (router/message_archive.cpp). Which archives take this message and under
+  // which ids; reads preferences from the database only when they are not cached.
+  Task<archiving::Plan> planArchive(const Stanza& stanza);
+  // Archives a delivered message (after delivery: see routeMessage).
+  Task<void> archiveDelivered(archiving::Plan plan);
+  // Whether `contact` is listed in `owner`'s roster, as a session of the owner has it cached;
+  // nullopt when no session has.
+  std::optional<bool> cachedRosterHas(const std::string& owner, const std::string& contact);
 
   // stanza.deliver for one recipient session: the element to deliver (the same, or the
   // module's rewrite), or null when a module dropped or refused it.

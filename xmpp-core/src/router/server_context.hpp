@@ -15,6 +15,8 @@
 #include "auth/auth_throttle.hpp"
 #include "config/config.hpp"
 #include "modules/module_host.hpp"
+#include "router/archive_prefs_cache.hpp"
+#include "router/archive_writes.hpp"
 #include "router/blocklist_cache.hpp"
 #include "router/login_cache.hpp"
 #include "router/offline_index.hpp"
@@ -38,6 +40,10 @@ class ServerContext {
   OfflineIndex& offlineIndex() { return offline_index_; }
   LoginCache& loginCache() { return login_cache_; }
   BlocklistCache& blocklists() { return blocklists_; }
+  // XEP-0441 archiving preferences of recently active accounts (router/archiving.hpp).
+  ArchivePrefsCache& archivePrefs() { return archive_prefs_; }
+  // Archives with a write in flight (router/archive_writes.hpp).
+  ArchiveWrites& archiveWrites() { return archive_writes_; }
   // The policy modules (set once at start-up, before any listener).
   const modules::ModuleHost& modules() const { return *modules_; }
   void setModules(modules::ModuleHost* host) { modules_ = host; }
@@ -77,6 +83,9 @@ class ServerContext {
   // About 200 bytes per entry: 50,000 recent accounts cost some 10 MB.
   LoginCache login_cache_{50000};
   BlocklistCache blocklists_;
+  // A few hundred bytes per entry (more for long always/never lists).
+  ArchivePrefsCache archive_prefs_{100000};
+  ArchiveWrites archive_writes_;
   modules::ModuleHost* modules_ = nullptr;
   admin::ModuleControl* module_control_ = nullptr;
   admin::AdminWorker* admin_worker_ = nullptr;

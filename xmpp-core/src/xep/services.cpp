@@ -20,6 +20,7 @@ void registerCoreServices(router::Router& router) {
   registerBlocking(router);
   registerPrivacyLists(router);
   registerMuc(router);
+  registerMam(router);
   // Features provided by the router itself rather than an iq service.
   router.addServerFeature("msgoffline");  // XEP-0160
 }

@@ -20,6 +20,7 @@ void registerPrivateStorage(router::Router& router);  // XEP-0049
 void registerBlocking(router::Router& router);        // XEP-0191
 void registerPrivacyLists(router::Router& router);    // XEP-0016, read-only view of XEP-0191
 void registerMuc(router::Router& router);             // XEP-0045 on conference.<domain>
+void registerMam(router::Router& router);             // XEP-0313 (with XEP-0441, XEP-0359)
 
 // Everything above, plus the roster.
 void registerCoreServices(router::Router& router);
