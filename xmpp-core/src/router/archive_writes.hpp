@@ -1,8 +1,9 @@
 #pragma once
 // Which archives have a write in flight. The router writes a message into the archives after
-// delivering it (see routeMessage), so for about one database round trip a client may hold a
-// message, and its stanza-id, that a query of its archive would not find yet: a client that
-// answers a message by asking for what came after it would get item-not-found. Archive
+// delivering it, a few milliseconds later in a group commit (router/archive_writer.hpp), so for
+// that long a client may hold a message, and its stanza-id, that a query of its archive would
+// not find yet: a client that answers a message by asking for what came after it would get
+// item-not-found. Archive
 // queries therefore wait (briefly, see xep/mam.cpp) while their owner's archive has writes in
 // flight. Thread-safe.
 #include <memory>

@@ -1,8 +1,12 @@
 // XEP-0313 archiving in the router: which archives take a message (each party's preferences,
-// cached; the database only on a miss) and the write after delivery. The rules themselves are
-// in router/archiving.cpp.
+// cached; the database only on a miss) and the write after delivery, group-committed. The rules
+// themselves are in router/archiving.cpp.
 
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 
 #include "events/uuid.hpp"
 #include "parley/xml/serializer.hpp"
@@ -123,18 +127,22 @@ Task<archiving::Plan> Router::planArchive(const Stanza& stanza) {
 
 Task<void> Router::archiveDelivered(archiving::Plan plan) {
   if (!plan.any()) co_return;
-  // plan.in_flight is released when this coroutine ends, after the write.
-  std::string failure;
-  try {
-    auto job = [record = std::move(plan.record)](pqxx::connection& c) {
-      storage::archiveMessage(c, record);
-    };
-    co_await ctx_.db().run(std::move(job));
-  } catch (const std::exception& e) {
-    failure = e.what();
+  // Written a few milliseconds later with others (router/archive_writer.hpp). Only a database
+  // that falls behind by a whole backlog makes the sender wait, which paces a flood by what the
+  // archive can take; after kMaxPacing the entry is given up rather than the conversation.
+  constexpr auto kPacingStep = std::chrono::milliseconds(2);
+  constexpr auto kMaxPacing = std::chrono::seconds(2);
+  auto& writer = ctx_.archiveWriter();
+  for (auto waited = kPacingStep * 0;
+       !writer.write(std::move(plan.record), std::move(plan.in_flight)); waited += kPacingStep) {
+    if (waited >= kMaxPacing) {
+      log::warn("the archive write backlog stayed full for ", kMaxPacing.count(),
+                " s: a delivered message was not archived");
+      co_return;
+    }
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, kPacingStep);
+    co_await timer.async_wait(boost::asio::use_awaitable);
   }
-  // Delivered already: the sender is not told, the history entry is lost.
-  if (!failure.empty()) log::warn("a delivered message was not archived: ", failure);
 }
 
 }  // namespace parley::router

@@ -276,10 +276,10 @@ Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
   // copies carry the archive ids; the rows are written after delivery (or with the offline
   // copy). Delivery comes first because this archive is the users' convenience, not the
   // compliance record: a slow or failing database delays or loses a history entry rather than
-  // the conversation. The price is a window of one database round trip in which a recipient
-  // holds a stanza-id its archive cannot answer for yet, and a history entry lost (logged) if
-  // the write fails. Awaiting the write before the sender's next stanza paces a flooding
-  // sender by the database instead of queueing without bound.
+  // the conversation. The price is a window of a few milliseconds (the group commit's delay
+  // and one round trip) in which a recipient holds a stanza-id its archive cannot answer for
+  // yet (archive queries wait for it: router/archive_writes.hpp), and a history entry lost
+  // (logged) if the write fails.
   archiving::Plan plan = co_await planArchive(stanza);
 
   if (copy && session && sender != recipient) {

@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "modules/module_host.hpp"
 #include "router/archive_prefs_cache.hpp"
+#include "router/archive_writer.hpp"
 #include "router/archive_writes.hpp"
 #include "router/blocklist_cache.hpp"
 #include "router/login_cache.hpp"
@@ -44,6 +45,8 @@ class ServerContext {
   ArchivePrefsCache& archivePrefs() { return archive_prefs_; }
   // Archives with a write in flight (router/archive_writes.hpp).
   ArchiveWrites& archiveWrites() { return archive_writes_; }
+  // Group commit of delivered messages into the archives (router/archive_writer.hpp).
+  ArchiveWriter& archiveWriter() { return archive_writer_; }
   // The policy modules (set once at start-up, before any listener).
   const modules::ModuleHost& modules() const { return *modules_; }
   void setModules(modules::ModuleHost* host) { modules_ = host; }
@@ -86,6 +89,7 @@ class ServerContext {
   // A few hundred bytes per entry (more for long always/never lists).
   ArchivePrefsCache archive_prefs_{100000};
   ArchiveWrites archive_writes_;
+  ArchiveWriter archive_writer_{db_, io_};
   modules::ModuleHost* modules_ = nullptr;
   admin::ModuleControl* module_control_ = nullptr;
   admin::AdminWorker* admin_worker_ = nullptr;

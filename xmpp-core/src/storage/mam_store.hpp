@@ -32,7 +32,9 @@ struct ArchiveRecord {
   std::vector<ArchiveEntry> entries;
 };
 
-// Inserts every entry in one statement (one round trip).
+// Inserts every entry of every record, committed together: one statement (one round trip) for
+// up to 1,000 entries, one transaction for more.
+void archiveMessages(pqxx::connection& c, const std::vector<const ArchiveRecord*>& records);
 void archiveMessage(pqxx::connection& c, const ArchiveRecord& record);
 
 // ---- queries ----
