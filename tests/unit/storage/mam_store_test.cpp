@@ -95,6 +95,35 @@ TEST_CASE("mam: one message goes into both archives under their own ids", "[stor
   CHECK(rows[1][4].as<std::string>() == "origin-1");
 }
 
+TEST_CASE("mam: a batch keeps every byte of awkward text, and a missing origin-id is NULL",
+          "[storage][mam]") {
+  TempDatabase db;
+  auto c = db.connect();
+  for (const auto& a : {kAlice, kBob}) REQUIRE(st::createAccount(*c, a, bothCreds('a')));
+  // What COPY's text format treats specially (tab, newline, carriage return, backslash, the
+  // \N that means NULL), and non-ASCII text.
+  const std::string awkward = "a\tb\nc\rd\\e \\N \\\\N f\x01g \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+  std::vector<st::ArchiveRecord> batch(3);
+  for (int n = 0; n < 3; ++n) {
+    batch[n].at_us = kBase + n * kSecond;
+    batch[n].stanza =
+        "<message xmlns='jabber:client'><body>" + awkward + std::to_string(n) + "</body></message>";
+    if (n == 1) batch[n].origin_id = awkward;
+    batch[n].entries.push_back({kAlice, idOf(kAlice, n), kBob, awkward, true});
+  }
+  st::archiveMessages(*c, {&batch[0], &batch[1], &batch[2]});
+  auto page = st::queryArchive(*c, query());
+  REQUIRE(page.messages.size() == 3);
+  for (int n = 0; n < 3; ++n) CHECK(page.messages[n].stanza == batch[n].stanza);
+  pqxx::nontransaction tx(*c);
+  auto rows = tx.exec("SELECT with_resource, origin_id FROM mam_messages ORDER BY at");
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0][0].as<std::string>() == awkward);
+  CHECK(rows[0][1].is_null());
+  CHECK(rows[1][1].as<std::string>() == awkward);
+  CHECK(rows[2][1].is_null());
+}
+
 TEST_CASE("mam: RSM paging and its edges", "[storage][mam]") {
   TempDatabase db;
   auto c = db.connect();

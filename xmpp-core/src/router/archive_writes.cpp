@@ -17,9 +17,10 @@ ArchiveWrites::Hold ArchiveWrites::begin(const std::vector<std::string>& owners)
   });
 }
 
-bool ArchiveWrites::pending(const std::string& owner) const {
+int ArchiveWrites::inFlight(const std::string& owner) const {
   std::lock_guard lock(state_->mutex);
-  return state_->in_flight.count(owner) > 0;
+  auto it = state_->in_flight.find(owner);
+  return it == state_->in_flight.end() ? 0 : it->second;
 }
 
 }  // namespace parley::router

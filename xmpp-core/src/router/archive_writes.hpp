@@ -20,7 +20,9 @@ class ArchiveWrites {
   // copy ends it. A hold may outlive this object (a coroutine destroyed at shutdown).
   using Hold = std::shared_ptr<void>;
   Hold begin(const std::vector<std::string>& owners);
-  bool pending(const std::string& owner) const;
+  bool pending(const std::string& owner) const { return inFlight(owner) > 0; }
+  // How many messages of `owner`'s archive are in flight.
+  int inFlight(const std::string& owner) const;
 
  private:
   struct State {

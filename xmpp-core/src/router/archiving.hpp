@@ -57,6 +57,7 @@ int64_t archiveTimestamp();
 struct Plan {
   storage::ArchiveRecord record;
   std::shared_ptr<void> in_flight;  // ArchiveWrites::Hold until the record is written
+  std::string sender;               // bare JID of the sender
   std::string sender_id;            // in the sender's archive; "" when not archived there
   std::string recipient_id;         // in the recipient's (the sender's own for a note to self)
   bool any() const { return !record.entries.empty(); }

@@ -119,6 +119,7 @@ Task<archiving::Plan> Router::planArchive(const Stanza& stanza) {
   std::vector<std::string> owners;
   for (const auto& e : record.entries) owners.push_back(e.owner);
   plan.in_flight = ctx_.archiveWrites().begin(owners);
+  plan.sender = sender;
   record.at_us = archiving::archiveTimestamp();
   record.origin_id = archiving::originId(stanza.element);
   record.stanza = xml::toString(stanza.element, ns::kClient);
@@ -127,18 +128,26 @@ Task<archiving::Plan> Router::planArchive(const Stanza& stanza) {
 
 Task<void> Router::archiveDelivered(archiving::Plan plan) {
   if (!plan.any()) co_return;
-  // Written a few milliseconds later with others (router/archive_writer.hpp). Only a database
-  // that falls behind by a whole backlog makes the sender wait, which paces a flood by what the
-  // archive can take; after kMaxPacing the entry is given up rather than the conversation.
-  constexpr auto kPacingStep = std::chrono::milliseconds(2);
+  // Written a few milliseconds later with others (router/archive_writer.hpp), so normally the
+  // sender does not wait. When the database falls behind, a sender with more than its share of
+  // messages still unwritten waits for it to catch up: that paces a flood by what the archive
+  // can take without slowing anyone else. A full backlog makes every sender wait. After
+  // kMaxPacing the message is written anyway (its share is ignored) or, with the backlog still
+  // full, left out of the archives (logged) rather than holding up the conversation.
+  constexpr int kSenderShare = 1000;
+  constexpr auto kPacingStep = std::chrono::milliseconds(5);
   constexpr auto kMaxPacing = std::chrono::seconds(2);
   auto& writer = ctx_.archiveWriter();
-  for (auto waited = kPacingStep * 0;
-       !writer.write(std::move(plan.record), std::move(plan.in_flight)); waited += kPacingStep) {
-    if (waited >= kMaxPacing) {
-      log::warn("the archive write backlog stayed full for ", kMaxPacing.count(),
-                " s: a delivered message was not archived");
-      co_return;
+  const auto& writes = ctx_.archiveWrites();
+  for (auto waited = kPacingStep * 0;; waited += kPacingStep) {
+    const bool gave_up = waited >= kMaxPacing;
+    if (gave_up || writes.inFlight(plan.sender) <= kSenderShare) {
+      if (writer.write(std::move(plan.record), std::move(plan.in_flight))) co_return;
+      if (gave_up) {
+        log::warn("the archive write backlog stayed full for ", kMaxPacing.count(),
+                  " s: a delivered message from ", plan.sender, " was not archived");
+        co_return;
+      }
     }
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, kPacingStep);
     co_await timer.async_wait(boost::asio::use_awaitable);

@@ -4,6 +4,9 @@
 #include <chrono>
 #include <cstdio>
 
+#include <pqxx/stream_to>
+#include <tuple>
+
 #include "storage/stores.hpp"
 
 namespace parley::storage {
@@ -183,64 +186,23 @@ std::string sqlTimestamp(int64_t unix_us) {
   return buf;
 }
 
-namespace {
-
-// Entries per INSERT: 8 parameters at most each, far below libpq's 65,535 per statement.
-constexpr size_t kEntriesPerStatement = 1000;
-
-// One INSERT for the entries of records [first, last). A record's time, origin-id and text are
-// sent once, however many archives take it: its entries name the same parameters.
-void insertEntries(pqxx::transaction_base& tx, const std::vector<const ArchiveRecord*>& records,
-                   size_t first, size_t last) {
-  std::vector<std::string> params;
-  std::string values;
-  auto param = [&params](std::string value) {
-    params.push_back(std::move(value));
-    return "$" + std::to_string(params.size());
-  };
-  for (size_t i = first; i < last; ++i) {
-    const ArchiveRecord& r = *records[i];
-    if (r.entries.empty()) continue;
-    const std::string at = param(sqlTimestamp(r.at_us));
-    const std::string origin = param(r.origin_id.value_or(""));
-    const std::string stanza = param(r.stanza);
-    for (const auto& e : r.entries) {
-      if (!values.empty()) values += ", ";
-      values += "(" + param(e.owner) + ", " + param(e.id) + "::uuid, " + at + "::timestamptz, " +
-                param(e.with_jid) + ", " + param(e.with_resource) + ", " +
-                param(e.outgoing ? "out" : "in") + ", NULLIF(" + origin + ", ''), " + stanza + ")";
-    }
-  }
-  if (values.empty()) return;
-  tx.exec_params(
-      "INSERT INTO mam_messages (owner, id, at, with_jid, with_resource, direction, origin_id,"
-      " stanza) VALUES " +
-          values,
-      pqxx::prepare::make_dynamic_params(params));
-}
-
-}  // namespace
-
 void archiveMessages(pqxx::connection& c, const std::vector<const ArchiveRecord*>& records) {
-  size_t entries = 0;
-  for (const auto* r : records) entries += r->entries.size();
-  if (entries == 0) return;
-  if (entries <= kEntriesPerStatement) {
-    pqxx::nontransaction tx(c);  // one statement commits by itself
-    insertEntries(tx, records, 0, records.size());
-    return;
-  }
-  pqxx::work tx(c);
-  size_t first = 0, counted = 0;
-  for (size_t i = 0; i < records.size(); ++i) {
-    counted += records[i]->entries.size();
-    if (counted >= kEntriesPerStatement || i + 1 == records.size()) {
-      insertEntries(tx, records, first, i + 1);
-      first = i + 1;
-      counted = 0;
+  // COPY rather than INSERT: PostgreSQL takes a batch of rows two to three times faster this
+  // way (tests/bench/results/2026-11-29-mam.md), and one statement commits by itself.
+  pqxx::nontransaction tx(c);
+  pqxx::stream_to copy(tx, "mam_messages",
+                       std::vector<std::string>{"owner", "id", "at", "with_jid", "with_resource",
+                                                "direction", "origin_id", "stanza"});
+  for (const auto* r : records) {
+    const std::string at = sqlTimestamp(r->at_us);
+    const char* origin = r->origin_id ? r->origin_id->c_str() : nullptr;  // NULL when absent
+    for (const auto& e : r->entries) {
+      const char* direction = e.outgoing ? "out" : "in";
+      copy << std::forward_as_tuple(e.owner, e.id, at, e.with_jid, e.with_resource, direction,
+                                    origin, r->stanza);
     }
   }
-  tx.commit();
+  copy.complete();
 }
 
 void archiveMessage(pqxx::connection& c, const ArchiveRecord& record) {

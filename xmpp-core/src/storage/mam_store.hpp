@@ -32,8 +32,7 @@ struct ArchiveRecord {
   std::vector<ArchiveEntry> entries;
 };
 
-// Inserts every entry of every record, committed together: one statement (one round trip) for
-// up to 1,000 entries, one transaction for more.
+// Inserts every entry of every record in one COPY, committed together.
 void archiveMessages(pqxx::connection& c, const std::vector<const ArchiveRecord*>& records);
 void archiveMessage(pqxx::connection& c, const ArchiveRecord& record);
 
