@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """A scripted session with Gajim's own XMPP library (Debian's python3-nbxmpp), the way Gajim
 uses it: two accounts log in (STARTTLS, SCRAM, stream management), alice looks at what the
-server and her account offer, stores an XEP-0402 bookmark and reads it back, and sends bob a
-message that bob receives. Prints one JSON object with what it saw; exits non-zero if any step
+server and her account offer, stores an XEP-0402 bookmark and reads it back, creates the
+bookmarked room as Gajim does (join, ask for the configuration form, submit it) and sees her own
+groupchat message come back, and sends bob a message that bob receives. Prints one JSON object with what it saw; exits non-zero if any step
 failed or timed out.
 
     nbxmpp_smoke.py HOST PORT DOMAIN ALICE_PASSWORD BOB_PASSWORD
@@ -20,7 +21,8 @@ from gi.repository import GLib  # noqa: E402
 
 from nbxmpp.client import Client  # noqa: E402
 from nbxmpp.const import ConnectionProtocol, ConnectionType  # noqa: E402
-from nbxmpp.protocol import JID, Message  # noqa: E402
+from nbxmpp.namespaces import Namespace  # noqa: E402
+from nbxmpp.protocol import JID, Message, Presence  # noqa: E402
 from nbxmpp.structs import BookmarkData, StanzaHandler  # noqa: E402
 
 HOST, PORT, DOMAIN, ALICE_PW, BOB_PW = sys.argv[1:6]
@@ -126,10 +128,75 @@ def bookmarks():
         except Exception as e:  # noqa: BLE001
             return fail(f"request bookmarks: {e}")
         step("bookmarks read back", bookmarks=[str(b.jid) for b in found])
-        send_message()
+        join_room()
 
     keep.extend([on_stored, read_back, on_read])
     module.store_bookmarks([bookmark], callback=on_stored)
+
+
+ROOM_BODY = "Hello, room"
+room = {"joined": False}
+
+
+def on_room_presence(_client, stanza, properties):
+    if str(stanza.getFrom()) != f"{ROOM}/alice" or room["joined"]:
+        return
+    if stanza.getType() == "error":
+        return fail(f"join refused: {stanza}")
+    x = stanza.getTag("x", namespace=Namespace.MUC_USER)
+    codes = sorted(s.getAttr("code") for s in x.getTags("status")) if x else []
+    room["joined"] = True
+    step("alice joined the room", room_status_codes=codes,
+         room_occupant_id=properties.occupant_id)
+    if "201" in codes:
+        configure_room()
+    else:
+        say_in_room()
+
+
+def configure_room():
+    muc = alice.get_module("MUC")
+
+    def on_form(task):
+        try:
+            result_ = task.finish()
+        except Exception as e:  # noqa: BLE001
+            return fail(f"room configuration form: {e}")
+        step("room configuration form",
+             room_config_fields=sorted(f.var for f in result_.form.iter_fields() if f.var))
+        muc.set_config(ROOM, result_.form, callback=on_configured)
+
+    def on_configured(task):
+        try:
+            task.finish()
+        except Exception as e:  # noqa: BLE001
+            return fail(f"room configuration submit: {e}")
+        step("room configured")
+        say_in_room()
+
+    keep.extend([on_form, on_configured])
+    muc.request_config(ROOM, callback=on_form)
+
+
+def say_in_room():
+    alice.send_stanza(Message(to=JID.from_string(ROOM), body=ROOM_BODY, typ="groupchat"))
+
+
+def on_room_message(_client, stanza, _properties):
+    if str(stanza.getFrom()) == f"{ROOM}/alice" and stanza.getBody() == ROOM_BODY:
+        step("alice's room message came back")
+        send_message()
+
+
+def join_room():
+    presence = Presence(to=JID.from_string(f"{ROOM}/alice"))
+    presence.setTag("x", namespace=Namespace.MUC).setTag("history", {"maxstanzas": "0"})
+    alice.send_stanza(presence)
+
+
+alice.register_handler(StanzaHandler(name="presence", callback=on_room_presence, priority=50))
+alice.register_handler(StanzaHandler(name="message", callback=on_room_message, typ="groupchat",
+                                     priority=50))
 
 
 def send_message():

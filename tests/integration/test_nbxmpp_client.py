@@ -1,7 +1,7 @@
 """Client smoke test with Gajim's own library: Debian's python3-nbxmpp logs two accounts in
 (STARTTLS, SCRAM, stream management with resumption), finds what Gajim looks for in the
-server's and the account's disco#info, stores and reads back an XEP-0402 bookmark, and
-delivers a message (tests/integration/nbxmpp_smoke.py does the talking)."""
+server's and the account's disco#info, stores and reads back an XEP-0402 bookmark, creates
+a group chat room the way Gajim does and talks in it, and delivers a message (tests/integration/nbxmpp_smoke.py does the talking)."""
 
 import json
 import subprocess
@@ -28,4 +28,8 @@ def test_gajims_library_logs_in_bookmarks_and_chats(server):
     assert "pubsub/pep" in seen["account_identities"]
     assert "http://jabber.org/protocol/pubsub#publish-options" in seen["account_features"]
     assert seen["bookmarks"] == [f"falcon@conference.{DOMAIN}"]
+    assert seen["room_status_codes"] == ["110", "201"]  # self-presence of a new room
+    assert "muc#roomconfig_roomname" in seen["room_config_fields"]
+    assert "room configured" in seen["steps"]
+    assert "alice's room message came back" in seen["steps"]
     assert seen["message_from"] == f"alice@{DOMAIN}/nbxmpp"
