@@ -10,11 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "dlp/dlp_module.hpp"
 #include "dlp/national_ids.hpp"
 #include "dlp/normalized_text.hpp"
 #include "dlp/payment_cards.hpp"
+#include "parley/module.hpp"
+#include "parley/xml/serializer.hpp"
+#include "support/recording_host.hpp"
+#include "support/stanzas.hpp"
 
 using namespace parley::modules::dlp;
+using parley::ConfigError;
+using parley::EventAction;
+using parley::Verdict;
+using parley::testing::stanzaOf;
 
 namespace {
 
@@ -80,10 +89,10 @@ std::vector<Sample> corpus(const std::string& name) {
   return samples;
 }
 
-using Detector = std::function<std::vector<Match>(std::string_view)>;
+using DetectFn = std::function<std::vector<Match>(std::string_view)>;
 
 // Every positive yields exactly one match with the expected mask; no negative yields any.
-void checkCorpus(const std::string& name, const Detector& detect,
+void checkCorpus(const std::string& name, const DetectFn& detect,
                  const std::function<void(const Sample&, const Match&)>& extra = {}) {
   size_t true_positives = 0, false_positives = 0, false_negatives = 0;
   for (const auto& sample : corpus(name)) {
@@ -121,7 +130,7 @@ TEST_CASE("dlp normalisation: digits, format characters, homoglyphs, white space
   CHECK(n("con\\u{200B}fi\\u{00AD}den\\u{2060}tial") == "confidential");  // format characters
   CHECK(n("\\u{0441}\\u{043E}nfidential") == "confidential");             // Cyrillic с and о
   CHECK(n("ＣＯＮＦＩＤＥＮＴＩＡＬ") == "confidential");
-  CHECK(n("a \t\n  b\\u{00A0}\\u{2003}c") == "a b c");              // runs of white space
+  CHECK(n("a \t\n  b\\u{00A0}\\u{2003}c") == "a b c");                // runs of white space
   CHECK(n("\\u{FB01}le") == "file");                                  // ligature
   CHECK(n("cafe\\u{0301}") == n("caf\\u{00E9}"));                     // composed either way
   CHECK(n(std::string("bad \xff byte")) == "bad \xef\xbf\xbd byte");  // U+FFFD
@@ -164,4 +173,144 @@ TEST_CASE("dlp IBAN: corpus", "[dlp]") {
   CHECK(ibanValid("de89370400440532013000"));
   CHECK_FALSE(ibanValid("de89370400440532013001"));
   checkCorpus("iban.tsv", findIbans);
+}
+
+// ---- The module -------------------------------------------------------------------------------
+
+namespace {
+
+DlpModule configured(const std::string& yaml) {
+  DlpModule module;
+  module.configure(YAML::Load(yaml));
+  return module;
+}
+
+std::string configErrorKey(const std::string& yaml) {
+  DlpModule module;
+  try {
+    module.configure(YAML::Load(yaml));
+  } catch (const ConfigError& e) {
+    return e.key;
+  }
+  FAIL("no ConfigError for: " << yaml);
+  return "";
+}
+
+constexpr const char* kCardMessage =
+    "<message from='alice@example.org/pc' to='bob@example.org' type='chat' id='m1'>"
+    "<body>card 4111 1111 1111 1111 exp 12/29</body></message>";
+
+}  // namespace
+
+TEST_CASE("dlp module: configuration errors name the key", "[dlp]") {
+  CHECK(configErrorKey("detectors: {payment_cards: {action: shout}}") ==
+        "detectors.payment_cards.action");
+  CHECK(configErrorKey("detectors: {passport: {action: block}}") == "detectors.passport");
+  CHECK(configErrorKey("detectors: {ssn: {min_confidence: total}}") ==
+        "detectors.ssn.min_confidence");
+  CHECK(configErrorKey("rules: []") == "rules");
+  auto m = configured("detectors: {iban: redact, ssn: off, payment_cards: {severity: critical}}");
+  CHECK(m.settings().of(Detector::Iban).action == Action::Redact);
+  CHECK_FALSE(m.settings().of(Detector::Ssn).enabled);
+  CHECK(m.settings().of(Detector::PaymentCards).severity == parley::Severity::Critical);
+}
+
+TEST_CASE("dlp module: a card number is blocked; the event holds the masked number only", "[dlp]") {
+  auto module = configured("");
+  auto stanza = stanzaOf(kCardMessage);
+  const Verdict v = module.check(stanza, parley::Direction::Local);
+  REQUIRE(v.kind == Verdict::Kind::Reject);
+  CHECK(v.condition == "policy-violation");
+  CHECK(v.text.find("payment card number") != std::string::npos);
+  REQUIRE(v.event);
+  CHECK(v.event->kind == "dlp.payment_cards");
+  CHECK(v.event->action == EventAction::Blocked);
+  CHECK(v.event->detail_json.find("**** **** **** 1111") != std::string::npos);
+  CHECK(v.event->detail_json.find("4111 1111") == std::string::npos);
+  CHECK(v.event->detail_json.find("4111111111111111") == std::string::npos);
+}
+
+TEST_CASE("dlp module: redaction masks every body and subject, drops XHTML, tells the sender",
+          "[dlp]") {
+  auto module = configured("detectors: {iban: redact}");
+  auto stanza = stanzaOf(
+      "<message from='alice@example.org/pc' to='bob@example.org' type='chat' id='m2'>"
+      "<subject>pay DE89 3704 0044 0532 0130 00</subject>"
+      "<body>IBAN: DE89 3704 0044 0532 0130 00, thanks</body>"
+      "<body xml:lang='de'>Konto DE89370400440532013000 bitte</body>"
+      "<html xmlns='http://jabber.org/protocol/xhtml-im'><body "
+      "xmlns='http://www.w3.org/1999/xhtml'>"
+      "<p>IBAN: <b>DE89 3704 0044 0532 0130 00</b></p></body></html></message>");
+  parley::xml::Element notice;
+  const Verdict v = module.check(stanza, parley::Direction::Local, &notice);
+  REQUIRE(v.kind == Verdict::Kind::Modify);
+  REQUIRE(v.event);
+  CHECK(v.event->action == EventAction::Redacted);
+  const auto bodies = stanza.element.childrenNamed("body", "jabber:client");
+  REQUIRE(bodies.size() == 2);
+  CHECK(bodies[0]->text() == "IBAN: de89 **** **** **** **30 00, thanks");
+  CHECK(bodies[1]->text() == "Konto de89**************3000 bitte");
+  CHECK(bodies[1]->lang() == "de");
+  CHECK(stanza.element.childText("subject", "jabber:client") == "pay de89 **** **** **** **30 00");
+  CHECK(stanza.element.child("html", "http://jabber.org/protocol/xhtml-im") == nullptr);
+  const std::string wire = parley::xml::toString(stanza.element, "jabber:client");
+  CHECK(wire.find("0532") == std::string::npos);
+  CHECK(notice.attrOr("to") == "alice@example.org/pc");
+  CHECK(notice.childText("body", "jabber:client").find("masked") != std::string::npos);
+}
+
+TEST_CASE("dlp module: hidden places, flag, confidence, and what always passes", "[dlp]") {
+  auto module = configured("detectors: {ssn: {action: flag, min_confidence: high}}");
+  SECTION("a number in the XHTML-IM body only") {
+    auto s = stanzaOf(
+        "<message from='alice@example.org/pc' to='bob@example.org' type='chat'><body>see</body>"
+        "<html xmlns='http://jabber.org/protocol/xhtml-im'><body "
+        "xmlns='http://www.w3.org/1999/xhtml'><p>4111<span>1111</span>11111111</p></body></html>"
+        "</message>");
+    CHECK(module.check(s, parley::Direction::Local).kind == Verdict::Kind::Reject);
+  }
+  SECTION("in a presence status") {
+    auto s = stanzaOf(
+        "<presence from='alice@example.org/pc'><status>4111-1111-1111-1111</status>"
+        "</presence>");
+    CHECK(module.check(s, parley::Direction::Local).kind == Verdict::Kind::Reject);
+  }
+  SECTION("flagged, delivered unchanged") {
+    auto s = stanzaOf(
+        "<message from='alice@example.org/pc' to='bob@example.org'>"
+        "<body>ssn 123-45-6789</body></message>");
+    const Verdict v = module.check(s, parley::Direction::Local);
+    CHECK(v.kind == Verdict::Kind::Pass);
+    REQUIRE(v.event);
+    CHECK(v.event->action == EventAction::Flagged);
+    CHECK(s.element.childText("body", "jabber:client") == "ssn 123-45-6789");
+  }
+  SECTION("below the minimum confidence") {
+    auto s = stanzaOf(
+        "<message from='alice@example.org/pc' to='bob@example.org'>"
+        "<body>ssn 234 56 7890</body></message>");
+    const Verdict v = module.check(s, parley::Direction::Local);
+    CHECK(v.kind == Verdict::Kind::Pass);
+    CHECK_FALSE(v.event);
+  }
+  SECTION("errors pass, whatever they carry") {
+    auto s = stanzaOf(
+        "<message from='alice@example.org/pc' to='bob@example.org' type='error'>"
+        "<body>4111 1111 1111 1111</body></message>");
+    CHECK(module.check(s, parley::Direction::Local).kind == Verdict::Kind::Pass);
+  }
+}
+
+TEST_CASE("dlp module: attaches to stanza.in and tells a redacted sender", "[dlp]") {
+  parley::testing::RecordingHost host;
+  host.dispatched = {parley::HookPoint::StanzaFromClient};
+  DlpModule module;
+  module.configure(YAML::Load("detectors: {payment_cards: redact}"));
+  module.attach(host);
+  auto stanza = stanzaOf(kCardMessage);
+  const Verdict v = host.run(parley::HookPoint::StanzaFromClient, stanza);
+  CHECK(v.kind == Verdict::Kind::Modify);
+  CHECK(stanza.element.childText("body", "jabber:client") == "card **** **** **** 1111 exp 12/29");
+  REQUIRE(host.sent.size() == 1);
+  CHECK(host.sent[0].attrOr("type") == "headline");
 }
