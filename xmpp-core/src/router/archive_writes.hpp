@@ -6,8 +6,10 @@
 // item-not-found. Archive
 // queries therefore wait (briefly, see xep/mam.cpp) while their owner's archive has writes in
 // flight. Thread-safe.
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -24,10 +26,16 @@ class ArchiveWrites {
   // How many messages of `owner`'s archive are in flight.
   int inFlight(const std::string& owner) const;
 
+  // A point in time for pendingBefore(): an archive query waits for the writes begun before it
+  // arrived, not for the ones that keep arriving (a busy account always has some in flight).
+  uint64_t mark() const;
+  bool pendingBefore(const std::string& owner, uint64_t mark) const;
+
  private:
   struct State {
     std::mutex mutex;
-    std::unordered_map<std::string, int> in_flight;
+    uint64_t last = 0;  // sequence number of the latest begin()
+    std::unordered_map<std::string, std::set<uint64_t>> in_flight;
   };
   std::shared_ptr<State> state_ = std::make_shared<State>();
 };

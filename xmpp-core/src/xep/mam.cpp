@@ -22,13 +22,17 @@ using router::IqRequest;
 using router::Task;
 
 // Read your own archive: a message just delivered to the owner may still be on its way into
-// the archive (router/archive_writes.hpp). Waits for that, but not for longer than a busy
-// archive could keep writing.
+// the archive (router/archive_writes.hpp, group-committed a few milliseconds after delivery).
+// Waits for the writes begun before the query arrived; on a database that has fallen far behind,
+// no longer than kMaxWait (the answer then lacks the newest messages rather than never coming).
 Task<void> awaitPendingWrites(IqRequest& req, const std::string& owner) {
-  constexpr int kMaxWaits = 50;  // × 1 ms
-  for (int i = 0; i < kMaxWaits && req.ctx.archiveWrites().pending(owner); ++i) {
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor,
-                                    std::chrono::milliseconds(1));
+  constexpr auto kStep = std::chrono::milliseconds(2);
+  constexpr auto kMaxWait = std::chrono::seconds(5);
+  const auto& writes = req.ctx.archiveWrites();
+  const uint64_t mark = writes.mark();
+  for (auto waited = kStep * 0; waited < kMaxWait && writes.pendingBefore(owner, mark);
+       waited += kStep) {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, kStep);
     co_await timer.async_wait(boost::asio::use_awaitable);
   }
 }
