@@ -328,3 +328,45 @@ def test_a_new_subscriber_gets_the_last_items(server):
         event = wait_event(erin, "alice", NICK)
         nick = event_items(event, NICK).find(f"{q('item', PUBSUB_EVENT)}/{{{NICK}}}nick")
         assert nick.text == "Alice the approver"
+
+
+NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+
+
+def disco_nodes(client, owner):
+    reply = client.iq("get", f"<query xmlns='{NS_DISCO_ITEMS}'/>", to=f"{owner}@{DOMAIN}")
+    assert reply.get("type") == "result", stanza_error(reply)
+    items = list(reply.iter(q("item", NS_DISCO_ITEMS)))
+    assert all(i.get("jid") == f"{owner}@{DOMAIN}" for i in items)
+    return {i.get("node") for i in items}
+
+
+def test_account_disco_items_lists_the_nodes_the_requester_may_read(server, contacts):
+    shared, public, private = ("urn:parley:test:disco-presence", "urn:parley:test:disco-open",
+                               "urn:parley:test:disco-private")
+    with RawClient(server) as alice, RawClient(server) as bob, RawClient(server) as carol:
+        alice.login("alice", resource="disco-items")
+        bob.login("bob", resource="disco-items")
+        carol.login("carol", resource="disco-items")
+        for node, access in ((shared, "presence"), (public, "open"), (private, "whitelist")):
+            reply = publish(alice, node, "<x xmlns='urn:t'/>", item_id="one",
+                            options={"pubsub#access_model": access})
+            assert reply.get("type") == "result", stanza_error(reply)
+        assert {shared, public, private} <= disco_nodes(alice, "alice")
+        seen_by_bob = disco_nodes(bob, "alice")  # a contact who sees alice's presence
+        assert {shared, public} <= seen_by_bob and private not in seen_by_bob
+        seen_by_carol = disco_nodes(carol, "alice")  # a stranger
+        assert public in seen_by_carol
+        assert shared not in seen_by_carol and private not in seen_by_carol
+
+        # disco#info on a node: a leaf for who may read it, absent for who may not.
+        info = bob.iq("get", f"<query xmlns='{NS_DISCO_INFO}' node='{shared}'/>",
+                      to=f"alice@{DOMAIN}")
+        assert info.get("type") == "result", stanza_error(info)
+        assert ("pubsub", "leaf") in {(i.get("category"), i.get("type"))
+                                      for i in info.iter(q("identity", NS_DISCO_INFO))}
+        hidden = carol.iq("get", f"<query xmlns='{NS_DISCO_INFO}' node='{shared}'/>",
+                          to=f"alice@{DOMAIN}")
+        assert hidden.get("type") == "error"
+        assert q("item-not-found", NS_STANZAS) in app_error(hidden)
+

@@ -9,6 +9,7 @@
 // Not offered: explicit subscriptions (notifications follow presence subscriptions and +notify,
 // as XEP-0163 specifies) and collection nodes.
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <charconv>
@@ -117,6 +118,11 @@ std::optional<xml::Element> itemsElement(const std::string& node,
     e.addChild(std::move(*payload));
   }
   return out;
+}
+
+// XEP-0060 §6.1.6 access models: may a reader who is not the owner see the node's items?
+bool othersMayRead(const PepNodeConfig& config, bool subscribed) {
+  return config.access == PepAccess::Open || (config.access == PepAccess::Presence && subscribed);
 }
 
 // The owner's roster: the session's copy when it has one, else from the database.
@@ -301,9 +307,7 @@ Task<xml::Element> items(IqRequest& req, const xml::Element& action) {
       auto item = storage::loadRosterItem(c, owner, requester);
       r.subscribed = item && subscribedFrom(*item);
     }
-    bool allowed = is_owner || r.config->access == PepAccess::Open ||
-                   (r.config->access == PepAccess::Presence && r.subscribed);
-    if (allowed)
+    if (is_owner || othersMayRead(*r.config, r.subscribed))
       r.items = storage::loadPepItems(c, owner, node, ids, max.value_or(kServerMaxItems));
     return r;
   };
@@ -445,6 +449,54 @@ Task<xml::Element> handleOwner(IqRequest& req) {
                         "This PEP service does not offer '" + name + "'.", name);
 }
 
+// ---- disco on the account (XEP-0060 §5.2, §5.3) ----
+
+// The owner's nodes `requester` may read: all of them for the owner, the open ones for anyone,
+// the presence ones for contacts who see the owner's presence.
+Task<std::vector<std::pair<std::string, PepNodeConfig>>> readableNodes(IqRequest& req) {
+  const std::string owner = req.target.bareString();
+  const std::string requester = req.stanza.from.bareString();
+  const bool is_owner = req.fromOwner();
+  auto job = [owner, requester, is_owner](pqxx::connection& c) {
+    auto nodes = storage::listPepNodes(c, owner);
+    if (is_owner) return nodes;
+    bool subscribed = false;
+    bool any_presence = std::any_of(nodes.begin(), nodes.end(), [](const auto& n) {
+      return n.second.access == PepAccess::Presence;
+    });
+    if (any_presence) {
+      auto item = storage::loadRosterItem(c, owner, requester);
+      subscribed = item && subscribedFrom(*item);
+    }
+    std::erase_if(nodes,
+                  [subscribed](const auto& n) { return !othersMayRead(n.second, subscribed); });
+    return nodes;
+  };
+  co_return co_await req.ctx.db().run(std::move(job));
+}
+
+Task<std::vector<router::DiscoItem>> accountItems(IqRequest& req) {
+  auto nodes = co_await readableNodes(req);
+  std::vector<router::DiscoItem> out;
+  const std::string owner = req.target.bareString();
+  for (const auto& [node, config] : nodes) out.push_back({owner, node, ""});
+  co_return out;
+}
+
+// A readable node is a leaf (no collections here); anything else does not exist for this
+// requester, so a stranger cannot probe which private nodes an account has.
+Task<std::optional<router::DiscoNode>> accountNodeInfo(IqRequest& req, std::string node) {
+  auto nodes = co_await readableNodes(req);
+  for (const auto& [name, config] : nodes) {
+    if (name != node) continue;
+    router::DiscoNode info;
+    info.identities.push_back({"pubsub", "leaf", ""});
+    info.features.push_back(std::string(kPubsubNs));
+    co_return info;
+  }
+  co_return std::nullopt;
+}
+
 // ---- caps and last items at login ----
 
 // Sends `session` the newest item of each of these nodes of its own account and of the
@@ -568,6 +620,7 @@ void registerPep(router::Router& router) {
   router.addIqService(std::string(kPubsubNs), {handlePubsub, false, true});
   router.addIqService(std::string(kOwnerNs), {handleOwner, false, true});
   router.addAccountIdentity({"pubsub", "pep", ""});
+  router.setAccountItems(accountItems, accountNodeInfo);
   for (const char* feature :
        {"http://jabber.org/protocol/pubsub", "http://jabber.org/protocol/pubsub#publish",
         "http://jabber.org/protocol/pubsub#publish-options",
