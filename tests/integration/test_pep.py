@@ -370,3 +370,29 @@ def test_account_disco_items_lists_the_nodes_the_requester_may_read(server, cont
         assert hidden.get("type") == "error"
         assert q("item-not-found", NS_STANZAS) in app_error(hidden)
 
+
+def test_the_stream_features_carry_the_servers_caps(server):
+    """XEP-0115 §6.3: after authentication the features name the server's caps, whose ver is
+    the hash of what disco#info on the server answers, and node#ver answers the same."""
+    with RawClient(server) as alice:
+        alice.login("alice", resource="server-caps", presence=False)
+        c = alice.features.find(q("c", CAPS))
+        assert c is not None, "no <c/> in the stream features after authentication"
+        assert c.get("hash") == "sha-1" and c.get("node")
+        info = alice.iq("get", f"<query xmlns='{NS_DISCO_INFO}'/>")
+        identities = [i for i in info.iter(q("identity", NS_DISCO_INFO))]
+        assert len(identities) == 1
+        i = identities[0]
+        identity = f"{i.get('category')}/{i.get('type')}//{i.get('name')}"
+        features = [f.get("var") for f in info.iter(q("feature", NS_DISCO_INFO))]
+        assert c.get("ver") == caps_ver(identity, features)
+        node = f"{c.get('node')}#{c.get('ver')}"
+        by_node = alice.iq("get", f"<query xmlns='{NS_DISCO_INFO}' node='{node}'/>")
+        assert by_node.get("type") == "result", stanza_error(by_node)
+        assert by_node.find(q("query", NS_DISCO_INFO)).get("node") == node
+        assert sorted(f.get("var") for f in by_node.iter(q("feature", NS_DISCO_INFO))) == \
+            sorted(features)
+    with RawClient(server) as before_auth:
+        before_auth.open_stream()
+        assert before_auth.features.find(q("c", CAPS)) is None
+

@@ -1,9 +1,10 @@
-// XEP-0030 Service Discovery: the server's identity and features, and an account's
-// identity, features and PEP nodes.
+// XEP-0030 Service Discovery: the server's identity and features (and its XEP-0115 caps node),
+// an account's identity, features and PEP nodes.
 
 #include <algorithm>
 
 #include "router/stanza_errors.hpp"
+#include "xep/server_caps.hpp"
 #include "xep/server_info.hpp"
 #include "xep/services.hpp"
 
@@ -51,6 +52,16 @@ xml::Element noSuchNode(const IqRequest& req, const std::string& node) {
 
 Task<xml::Element> nodeInfo(IqRequest& req, std::string node) {
   if (req.to_server) {
+    // The node#ver of the server's caps (XEP-0115 §6.2) answers what the server's info does.
+    const std::string caps_node = std::string(kServerCapsNode) + "#" +
+                                  serverCapsVer(req.router, req.ctx.modules(), req.target);
+    if (node == caps_node) {
+      xml::Element reply = router::makeResult(req.stanza);
+      xml::Element query = serverInfoQuery(req.router, req.ctx.modules(), req.target);
+      query.setAttr("node", node);
+      reply.addChild(std::move(query));
+      co_return reply;
+    }
     const router::DiscoNode* known = findNode(req, node);
     if (!known) co_return noSuchNode(req, node);
     co_return nodeInfoReply(req, node, *known);
