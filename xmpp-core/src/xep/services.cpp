@@ -17,6 +17,7 @@ void registerCoreServices(router::Router& router) {
   registerCarbons(router);
   registerPep(router);
   registerPrivateStorage(router);
+  registerBookmarkSync(router);
   registerBlocking(router);
   registerPrivacyLists(router);
   registerMuc(router);
