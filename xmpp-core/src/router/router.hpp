@@ -72,6 +72,11 @@ struct DiscoNode {
 using PresenceListener = std::function<Task<void>(const SessionPtr& session,
                                                   const xml::Element& presence, bool initial)>;
 
+// Edits an available presence a client sends (broadcast or directed, MUC joins included)
+// before it goes anywhere, e.g. to add the XEP-0153 avatar hash on the client's behalf.
+using PresenceDecorator =
+    std::function<Task<void>(const SessionPtr& session, xml::Element& presence)>;
+
 // Told when `subscriber` starts seeing `owner`'s presence (the owner approved a subscription).
 using SubscriptionListener =
     std::function<Task<void>(const std::string& owner, const std::string& subscriber)>;
@@ -120,6 +125,9 @@ class Router {
   const AccountNodeInfoProvider& accountNodeInfo() const { return account_node_info_; }
   void addPresenceListener(PresenceListener listener) {
     presence_listeners_.push_back(std::move(listener));
+  }
+  void addPresenceDecorator(PresenceDecorator decorator) {
+    presence_decorators_.push_back(std::move(decorator));
   }
   void addSubscriptionListener(SubscriptionListener listener) {
     subscription_listeners_.push_back(std::move(listener));
@@ -247,6 +255,7 @@ class Router {
   AccountItemsProvider account_items_;
   AccountNodeInfoProvider account_node_info_;
   std::vector<PresenceListener> presence_listeners_;
+  std::vector<PresenceDecorator> presence_decorators_;
   std::vector<SubscriptionListener> subscription_listeners_;
   struct PendingQuery {
     std::string asked;  // the full JID asked

@@ -18,6 +18,7 @@ void registerCoreServices(router::Router& router) {
   registerPep(router);
   registerPrivateStorage(router);
   registerBookmarkSync(router);
+  registerAvatarSync(router);
   registerBlocking(router);
   registerPrivacyLists(router);
   registerMuc(router);
