@@ -396,3 +396,36 @@ def test_the_stream_features_carry_the_servers_caps(server):
         before_auth.open_stream()
         assert before_auth.features.find(q("c", CAPS)) is None
 
+
+def test_xep0223_private_storage_never_reaches_contacts(server, contacts):
+    """XEP-0223 §3: persistent private data is a whitelist node created by publish-options;
+    the owner's clients get it, a contact who asked for the node gets nothing, not even as the
+    last item at login, and cannot read it."""
+    node = "urn:parley:test:private-prefs"
+    options = {"pubsub#persist_items": "true", "pubsub#access_model": "whitelist"}
+    with RawClient(server) as desk, RawClient(server) as laptop, RawClient(server) as bob:
+        desk.login("alice", resource="xep0223")
+        login_with_caps(laptop, "alice", "xep0223-laptop", [node])
+        login_with_caps(bob, "bob", "xep0223-spy", [node])
+        reply = publish(desk, node, "<prefs xmlns='urn:parley:test'><theme>dark</theme></prefs>",
+                        item_id="current", options=options)
+        assert reply.get("type") == "result", stanza_error(reply)
+        assert wait_event(laptop, "alice", node) is not None
+        conf = desk.iq("get", f"<pubsub xmlns='{PUBSUB_OWNER}'><configure node='{node}'/>"
+                              f"</pubsub>", to=None)
+        values = {f.get("var"): f.findtext(q("value", NS_DATA))
+                  for f in conf.iter(q("field", NS_DATA))}
+        assert values["pubsub#access_model"] == "whitelist"
+        assert values["pubsub#persist_items"] in ("1", "true")
+        bob.drain(1.0)
+        assert not [e for e in bob.pending if e.tag == q("message")
+                    and event_items(e, node) is not None]
+        assert q("closed-node", PUBSUB_ERRORS) in app_error(items_of(bob, "alice", node))
+    # The stored item is not the "last item" a contact gets when coming online.
+    with RawClient(server) as bob, RawClient(server) as phone:
+        login_with_caps(bob, "bob", "xep0223-later", [node])
+        login_with_caps(phone, "alice", "xep0223-phone", [node])
+        assert wait_event(phone, "alice", node) is not None  # the owner's new client does
+        bob.drain(1.0)
+        assert not [e for e in bob.pending if e.tag == q("message")
+                    and event_items(e, node) is not None]
