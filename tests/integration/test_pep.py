@@ -328,3 +328,104 @@ def test_a_new_subscriber_gets_the_last_items(server):
         event = wait_event(erin, "alice", NICK)
         nick = event_items(event, NICK).find(f"{q('item', PUBSUB_EVENT)}/{{{NICK}}}nick")
         assert nick.text == "Alice the approver"
+
+
+NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+
+
+def disco_nodes(client, owner):
+    reply = client.iq("get", f"<query xmlns='{NS_DISCO_ITEMS}'/>", to=f"{owner}@{DOMAIN}")
+    assert reply.get("type") == "result", stanza_error(reply)
+    items = list(reply.iter(q("item", NS_DISCO_ITEMS)))
+    assert all(i.get("jid") == f"{owner}@{DOMAIN}" for i in items)
+    return {i.get("node") for i in items}
+
+
+def test_account_disco_items_lists_the_nodes_the_requester_may_read(server, contacts):
+    shared, public, private = ("urn:parley:test:disco-presence", "urn:parley:test:disco-open",
+                               "urn:parley:test:disco-private")
+    with RawClient(server) as alice, RawClient(server) as bob, RawClient(server) as carol:
+        alice.login("alice", resource="disco-items")
+        bob.login("bob", resource="disco-items")
+        carol.login("carol", resource="disco-items")
+        for node, access in ((shared, "presence"), (public, "open"), (private, "whitelist")):
+            reply = publish(alice, node, "<x xmlns='urn:t'/>", item_id="one",
+                            options={"pubsub#access_model": access})
+            assert reply.get("type") == "result", stanza_error(reply)
+        assert {shared, public, private} <= disco_nodes(alice, "alice")
+        seen_by_bob = disco_nodes(bob, "alice")  # a contact who sees alice's presence
+        assert {shared, public} <= seen_by_bob and private not in seen_by_bob
+        seen_by_carol = disco_nodes(carol, "alice")  # a stranger
+        assert public in seen_by_carol
+        assert shared not in seen_by_carol and private not in seen_by_carol
+
+        # disco#info on a node: a leaf for who may read it, absent for who may not.
+        info = bob.iq("get", f"<query xmlns='{NS_DISCO_INFO}' node='{shared}'/>",
+                      to=f"alice@{DOMAIN}")
+        assert info.get("type") == "result", stanza_error(info)
+        assert ("pubsub", "leaf") in {(i.get("category"), i.get("type"))
+                                      for i in info.iter(q("identity", NS_DISCO_INFO))}
+        hidden = carol.iq("get", f"<query xmlns='{NS_DISCO_INFO}' node='{shared}'/>",
+                          to=f"alice@{DOMAIN}")
+        assert hidden.get("type") == "error"
+        assert q("item-not-found", NS_STANZAS) in app_error(hidden)
+
+
+def test_the_stream_features_carry_the_servers_caps(server):
+    """XEP-0115 §6.3: after authentication the features name the server's caps, whose ver is
+    the hash of what disco#info on the server answers, and node#ver answers the same."""
+    with RawClient(server) as alice:
+        alice.login("alice", resource="server-caps", presence=False)
+        c = alice.features.find(q("c", CAPS))
+        assert c is not None, "no <c/> in the stream features after authentication"
+        assert c.get("hash") == "sha-1" and c.get("node")
+        info = alice.iq("get", f"<query xmlns='{NS_DISCO_INFO}'/>")
+        identities = [i for i in info.iter(q("identity", NS_DISCO_INFO))]
+        assert len(identities) == 1
+        i = identities[0]
+        identity = f"{i.get('category')}/{i.get('type')}//{i.get('name')}"
+        features = [f.get("var") for f in info.iter(q("feature", NS_DISCO_INFO))]
+        assert c.get("ver") == caps_ver(identity, features)
+        node = f"{c.get('node')}#{c.get('ver')}"
+        by_node = alice.iq("get", f"<query xmlns='{NS_DISCO_INFO}' node='{node}'/>")
+        assert by_node.get("type") == "result", stanza_error(by_node)
+        assert by_node.find(q("query", NS_DISCO_INFO)).get("node") == node
+        assert sorted(f.get("var") for f in by_node.iter(q("feature", NS_DISCO_INFO))) == \
+            sorted(features)
+    with RawClient(server) as before_auth:
+        before_auth.open_stream()
+        assert before_auth.features.find(q("c", CAPS)) is None
+
+
+def test_xep0223_private_storage_never_reaches_contacts(server, contacts):
+    """XEP-0223 §3: persistent private data is a whitelist node created by publish-options;
+    the owner's clients get it, a contact who asked for the node gets nothing, not even as the
+    last item at login, and cannot read it."""
+    node = "urn:parley:test:private-prefs"
+    options = {"pubsub#persist_items": "true", "pubsub#access_model": "whitelist"}
+    with RawClient(server) as desk, RawClient(server) as laptop, RawClient(server) as bob:
+        desk.login("alice", resource="xep0223")
+        login_with_caps(laptop, "alice", "xep0223-laptop", [node])
+        login_with_caps(bob, "bob", "xep0223-spy", [node])
+        reply = publish(desk, node, "<prefs xmlns='urn:parley:test'><theme>dark</theme></prefs>",
+                        item_id="current", options=options)
+        assert reply.get("type") == "result", stanza_error(reply)
+        assert wait_event(laptop, "alice", node) is not None
+        conf = desk.iq("get", f"<pubsub xmlns='{PUBSUB_OWNER}'><configure node='{node}'/>"
+                              f"</pubsub>", to=None)
+        values = {f.get("var"): f.findtext(q("value", NS_DATA))
+                  for f in conf.iter(q("field", NS_DATA))}
+        assert values["pubsub#access_model"] == "whitelist"
+        assert values["pubsub#persist_items"] in ("1", "true")
+        bob.drain(1.0)
+        assert not [e for e in bob.pending if e.tag == q("message")
+                    and event_items(e, node) is not None]
+        assert q("closed-node", PUBSUB_ERRORS) in app_error(items_of(bob, "alice", node))
+    # The stored item is not the "last item" a contact gets when coming online.
+    with RawClient(server) as bob, RawClient(server) as phone:
+        login_with_caps(bob, "bob", "xep0223-later", [node])
+        login_with_caps(phone, "alice", "xep0223-phone", [node])
+        assert wait_event(phone, "alice", node) is not None  # the owner's new client does
+        bob.drain(1.0)
+        assert not [e for e in bob.pending if e.tag == q("message")
+                    and event_items(e, node) is not None]

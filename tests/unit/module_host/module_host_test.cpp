@@ -93,6 +93,19 @@ TEST_CASE("module host: verdicts in priority order, clause-prefixed rejections, 
   CHECK(features == std::vector<std::string>{"urn:test:probe:A", "urn:test:probe:B"});
 }
 
+TEST_CASE("module host: each applied module set has a new generation", "[modules]") {
+  // What the server derives from the modules' hooks (its caps hash) is keyed on this.
+  RecordingSink sink;
+  ModuleHost host(
+      sink, [](parley::xml::Element) {}, PARLEY_TEST_MODULE_DIR);
+  const uint64_t start = host.generation();
+  host.apply(configWith({module("probe", "pass", "A")}));
+  const uint64_t first = host.generation();
+  CHECK(first != start);
+  host.apply(configWith({}));
+  CHECK(host.generation() != first);
+}
+
 TEST_CASE("module host: monitor_only records would_block and lets the stanza pass", "[modules]") {
   RecordingSink sink;
   ModuleHost host(

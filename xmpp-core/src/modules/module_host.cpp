@@ -253,6 +253,7 @@ std::vector<std::string> ModuleHost::apply(const config::Config& cfg) {
   for (const auto& m : next->modules) m->startTimers();
   for (const auto& m : previous->modules) m->stopTimers();
   std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(next)));
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   return changes;
 }
 

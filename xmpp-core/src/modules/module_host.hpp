@@ -66,6 +66,9 @@ class ModuleHost {
   // not clause-prefixed: a service's own answer), or nullopt when none took it.
   std::optional<Verdict> runServerMessage(const Stanza& message) const;
   bool hasHooks(HookPoint point) const;  // any hook registered at `point`
+  // Counts the module sets swapped in: what depends on the modules' hooks (the server's caps
+  // hash, from its disco.info hooks) is recomputed when it changes.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   struct Info {
     std::string name;
@@ -103,6 +106,7 @@ class ModuleHost {
   std::thread jobs_thread_;
   std::string default_dir_;
   std::shared_ptr<const Snapshot> snapshot_;  // std::atomic_load/store
+  std::atomic<uint64_t> generation_{0};       // bumped after each swap of snapshot_
   // Open libraries by path. Weak: a library whose last instance is gone (module disabled, and
   // the last in-flight call finished) is closed, so enabling it again loads the file anew.
   std::map<std::string, std::weak_ptr<ModuleLibrary>> libraries_;

@@ -13,6 +13,7 @@
 #include "router/stanza_errors.hpp"
 #include "storage/stores.hpp"
 #include "util/log.hpp"
+#include "xep/server_caps.hpp"
 
 namespace parley::net {
 
@@ -670,6 +671,10 @@ void C2sSession::appendFeatures(std::string& out) {
     features.addChild("urn:xmpp:features:pre-approval", "sub");
     features.addChild(std::string(kSmNs), "sm");
     features.addChild(std::string(kCsiNs), "csi");
+    // XEP-0115 §6.3: the server's caps, so the client need not ask for its disco#info.
+    if (auto domain = Jid::make("", domain_)) {
+      features.addChild(xep::serverCapsElement(ctx_.router(), ctx_.modules(), *domain));
+    }
     addLimits(config_->limits.max_stanza_bytes);
   }
   if (ctx_.modules().hasHooks(HookPoint::StreamFeatures)) {

@@ -216,6 +216,9 @@ Task<void> Router::fromClient(Stanza stanza, SessionPtr session) {
            final_verdict.retry_after_change ? "modify" : "cancel");
     co_return;
   }
+  if (stanza.kind() == "presence" && stanza.type().empty()) {
+    for (const auto& decorate : presence_decorators_) co_await decorate(session, stanza.element);
+  }
   if (const DomainService* service = subdomainService(stanza.to.domain())) {
     co_await (*service)(stanza, session);
     co_return;

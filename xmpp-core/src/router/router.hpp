@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -71,9 +72,21 @@ struct DiscoNode {
 using PresenceListener = std::function<Task<void>(const SessionPtr& session,
                                                   const xml::Element& presence, bool initial)>;
 
+// Edits an available presence a client sends (broadcast or directed, MUC joins included)
+// before it goes anywhere, e.g. to add the XEP-0153 avatar hash on the client's behalf.
+using PresenceDecorator =
+    std::function<Task<void>(const SessionPtr& session, xml::Element& presence)>;
+
 // Told when `subscriber` starts seeing `owner`'s presence (the owner approved a subscription).
 using SubscriptionListener =
     std::function<Task<void>(const std::string& owner, const std::string& subscriber)>;
+
+// What an account's bare JID answers to disco#items, and to disco#info on one of its nodes,
+// beyond the core's fixed parts: PEP lists the nodes the requester may read (XEP-0060 §5.2).
+// The node provider answers nullopt when there is no such node for this requester.
+using AccountItemsProvider = std::function<Task<std::vector<DiscoItem>>(IqRequest& req)>;
+using AccountNodeInfoProvider =
+    std::function<Task<std::optional<DiscoNode>>(IqRequest& req, std::string node)>;
 
 // A service on a subdomain of every local domain (MUC on conference.<domain>): it takes every
 // stanza addressed to that subdomain, after the policy chain, instead of the router.
@@ -104,8 +117,17 @@ class Router {
     account_identities_.push_back(std::move(identity));
   }
   const std::vector<DiscoIdentity>& accountIdentities() const { return account_identities_; }
+  void setAccountItems(AccountItemsProvider items, AccountNodeInfoProvider node_info) {
+    account_items_ = std::move(items);
+    account_node_info_ = std::move(node_info);
+  }
+  const AccountItemsProvider& accountItems() const { return account_items_; }
+  const AccountNodeInfoProvider& accountNodeInfo() const { return account_node_info_; }
   void addPresenceListener(PresenceListener listener) {
     presence_listeners_.push_back(std::move(listener));
+  }
+  void addPresenceDecorator(PresenceDecorator decorator) {
+    presence_decorators_.push_back(std::move(decorator));
   }
   void addSubscriptionListener(SubscriptionListener listener) {
     subscription_listeners_.push_back(std::move(listener));
@@ -230,7 +252,10 @@ class Router {
   std::map<std::string, IqService, std::less<>> iq_services_;
   std::vector<std::string> account_features_;
   std::vector<DiscoIdentity> account_identities_;
+  AccountItemsProvider account_items_;
+  AccountNodeInfoProvider account_node_info_;
   std::vector<PresenceListener> presence_listeners_;
+  std::vector<PresenceDecorator> presence_decorators_;
   std::vector<SubscriptionListener> subscription_listeners_;
   struct PendingQuery {
     std::string asked;  // the full JID asked

@@ -108,12 +108,14 @@ std::optional<PepNodeConfig> loadPepNode(pqxx::connection& c, const std::string&
   return configFrom(r[0]);
 }
 
-std::vector<std::string> listPepNodes(pqxx::connection& c, const std::string& owner) {
+std::vector<std::pair<std::string, PepNodeConfig>> listPepNodes(pqxx::connection& c,
+                                                                const std::string& owner) {
   pqxx::nontransaction tx(c);
-  std::vector<std::string> out;
-  for (const auto& row :
-       tx.exec_params("SELECT node FROM pep_nodes WHERE owner = $1 ORDER BY node", owner)) {
-    out.push_back(row[0].as<std::string>());
+  std::vector<std::pair<std::string, PepNodeConfig>> out;
+  for (const auto& row : tx.exec_params(std::string("SELECT node, ") + kNodeColumns +
+                                            " FROM pep_nodes WHERE owner = $1 ORDER BY node",
+                                        owner)) {
+    out.emplace_back(row[0].as<std::string>(), configFrom(row, 1));
   }
   return out;
 }

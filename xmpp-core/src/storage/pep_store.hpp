@@ -50,7 +50,9 @@ struct PepLastItem {
 
 std::optional<PepNodeConfig> loadPepNode(pqxx::connection& c, const std::string& owner,
                                          const std::string& node);
-std::vector<std::string> listPepNodes(pqxx::connection& c, const std::string& owner);
+// Every node of the owner with its configuration, by name (disco#items on the account).
+std::vector<std::pair<std::string, PepNodeConfig>> listPepNodes(pqxx::connection& c,
+                                                                const std::string& owner);
 // False when the node already exists.
 bool createPepNode(pqxx::connection& c, const std::string& owner, const std::string& node,
                    const PepNodeConfig& config);

@@ -1,8 +1,11 @@
-// XEP-0030 Service Discovery: the server's identity and features, and an account's identity.
+// XEP-0030 Service Discovery: the server's identity and features (and its XEP-0115 caps node),
+// an account's identity, features and PEP nodes.
 
 #include <algorithm>
 
 #include "router/stanza_errors.hpp"
+#include "xep/server_caps.hpp"
+#include "xep/server_info.hpp"
 #include "xep/services.hpp"
 
 namespace parley::xep {
@@ -21,25 +24,52 @@ const router::DiscoNode* findNode(const IqRequest& req, const std::string& node)
   return known;
 }
 
-xml::Element nodeInfo(const IqRequest& req, const std::string& node) {
-  const router::DiscoNode* known = req.to_server ? findNode(req, node) : nullptr;
-  if (!known) {
-    return router::makeStanzaError(req.stanza.element, "item-not-found",
-                                   "This entity has no node '" + node + "'.");
-  }
-  xml::Element reply = router::makeResult(req.stanza);
-  auto& query = reply.addChild(std::string(kInfoNs), "query");
-  query.setAttr("node", node);
-  for (const auto& id : known->identities) {
+void addIdentities(xml::Element& query, const std::vector<router::DiscoIdentity>& identities) {
+  for (const auto& id : identities) {
     auto& e = query.addChild(std::string(kInfoNs), "identity");
     e.setAttr("category", id.category);
     e.setAttr("type", id.type);
     if (!id.name.empty()) e.setAttr("name", id.name);
   }
-  for (const auto& f : known->features) {
+}
+
+xml::Element nodeInfoReply(const IqRequest& req, const std::string& node,
+                           const router::DiscoNode& known) {
+  xml::Element reply = router::makeResult(req.stanza);
+  auto& query = reply.addChild(std::string(kInfoNs), "query");
+  query.setAttr("node", node);
+  addIdentities(query, known.identities);
+  for (const auto& f : known.features) {
     query.addChild(std::string(kInfoNs), "feature").setAttr("var", f);
   }
   return reply;
+}
+
+xml::Element noSuchNode(const IqRequest& req, const std::string& node) {
+  return router::makeStanzaError(req.stanza.element, "item-not-found",
+                                 "This entity has no node '" + node + "'.");
+}
+
+Task<xml::Element> nodeInfo(IqRequest& req, std::string node) {
+  if (req.to_server) {
+    // The node#ver of the server's caps (XEP-0115 §6.2) answers what the server's info does.
+    const std::string caps_node = std::string(kServerCapsNode) + "#" +
+                                  serverCapsVer(req.router, req.ctx.modules(), req.target);
+    if (node == caps_node) {
+      xml::Element reply = router::makeResult(req.stanza);
+      xml::Element query = serverInfoQuery(req.router, req.ctx.modules(), req.target);
+      query.setAttr("node", node);
+      reply.addChild(std::move(query));
+      co_return reply;
+    }
+    const router::DiscoNode* known = findNode(req, node);
+    if (!known) co_return noSuchNode(req, node);
+    co_return nodeInfoReply(req, node, *known);
+  }
+  if (!req.router.accountNodeInfo()) co_return noSuchNode(req, node);
+  auto known = co_await req.router.accountNodeInfo()(req, node);
+  if (!known) co_return noSuchNode(req, node);
+  co_return nodeInfoReply(req, node, *known);
 }
 
 Task<xml::Element> handleInfo(IqRequest& req) {
@@ -48,35 +78,42 @@ Task<xml::Element> handleInfo(IqRequest& req) {
                                       "disco#info is only queried with type='get'.");
   }
   const std::string node(req.payload.attrOr("node"));
-  if (!node.empty()) co_return nodeInfo(req, node);
+  if (!node.empty()) co_return co_await nodeInfo(req, node);
   xml::Element reply = router::makeResult(req.stanza);
+  if (req.to_server) {
+    reply.addChild(serverInfoQuery(req.router, req.ctx.modules(), req.target));
+    co_return reply;
+  }
   auto& query = reply.addChild(std::string(kInfoNs), "query");
   auto& identity = query.addChild(std::string(kInfoNs), "identity");
-  std::vector<std::string> features;
-  if (req.to_server) {
-    identity.setAttr("category", "server");
-    identity.setAttr("type", "im");
-    identity.setAttr("name", "Parley");
-    features = req.router.serverFeatures();
-  } else {
-    identity.setAttr("category", "account");
-    identity.setAttr("type", "registered");
-    features = {std::string(kInfoNs), std::string(kItemsNs), "vcard-temp", "jabber:iq:last",
-                "urn:xmpp:ping"};
-    features.insert(features.end(), req.router.accountFeatures().begin(),
-                    req.router.accountFeatures().end());
-    for (const auto& id : req.router.accountIdentities()) {
-      auto& e = query.addChild(std::string(kInfoNs), "identity");
-      e.setAttr("category", id.category);
-      e.setAttr("type", id.type);
-      if (!id.name.empty()) e.setAttr("name", id.name);
-    }
-  }
+  identity.setAttr("category", "account");
+  identity.setAttr("type", "registered");
+  std::vector<std::string> features = {std::string(kInfoNs), std::string(kItemsNs), "vcard-temp",
+                                       "jabber:iq:last", "urn:xmpp:ping"};
+  features.insert(features.end(), req.router.accountFeatures().begin(),
+                  req.router.accountFeatures().end());
+  addIdentities(query, req.router.accountIdentities());
   // Policy modules hide what is not allowed (no "send file" button for a disabled transfer).
   req.ctx.modules().runDiscoInfo(req.target, features);
   std::sort(features.begin(), features.end());
   features.erase(std::unique(features.begin(), features.end()), features.end());
   for (const auto& f : features) query.addChild(std::string(kInfoNs), "feature").setAttr("var", f);
+  co_return reply;
+}
+
+// An account's items: its PEP nodes this requester may read (XEP-0060 §5.2).
+Task<xml::Element> accountItems(IqRequest& req, std::string node) {
+  if (!node.empty()) co_return noSuchNode(req, node);
+  std::vector<router::DiscoItem> items;
+  if (req.router.accountItems()) items = co_await req.router.accountItems()(req);
+  xml::Element reply = router::makeResult(req.stanza);
+  auto& query = reply.addChild(std::string(kItemsNs), "query");
+  for (const auto& item : items) {
+    auto& e = query.addChild(std::string(kItemsNs), "item");
+    e.setAttr("jid", item.jid);
+    if (!item.node.empty()) e.setAttr("node", item.node);
+    if (!item.name.empty()) e.setAttr("name", item.name);
+  }
   co_return reply;
 }
 
@@ -86,7 +123,8 @@ Task<xml::Element> handleItems(IqRequest& req) {
                                       "disco#items is only queried with type='get'.");
   }
   const std::string node(req.payload.attrOr("node"));
-  const router::DiscoNode* known = req.to_server ? findNode(req, node) : nullptr;
+  if (!req.to_server) co_return co_await accountItems(req, node);
+  const router::DiscoNode* known = findNode(req, node);
   if (!node.empty() && !known) {
     co_return router::makeStanzaError(req.stanza.element, "item-not-found",
                                       "This entity has no node '" + node + "'.");
@@ -94,7 +132,7 @@ Task<xml::Element> handleItems(IqRequest& req) {
   xml::Element reply = router::makeResult(req.stanza);
   // The server's subdomain services (chat rooms), then a node's items.
   auto& query = reply.addChild(std::string(kItemsNs), "query");
-  if (node.empty() && req.to_server) {
+  if (node.empty()) {
     for (const auto& item : req.router.subdomainItems(req.target.domain())) {
       auto& e = query.addChild(std::string(kItemsNs), "item");
       e.setAttr("jid", item.jid);

@@ -6,12 +6,17 @@
 // and XEP-0223 private storage (whitelist nodes). Every publish passes the pep.publish hook
 // chain first, so a policy module can refuse it (e.g. encryption keys).
 //
+// Other core services keep legacy formats in step through xep/pep_service.hpp (listeners told
+// of each publish, publishes on the owner's behalf, views of a node answered from elsewhere).
+//
 // Not offered: explicit subscriptions (notifications follow presence subscriptions and +notify,
 // as XEP-0163 specifies) and collection nodes.
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <charconv>
+#include <map>
 
 #include "events/uuid.hpp"
 #include "parley/xml/serializer.hpp"
@@ -21,6 +26,7 @@
 #include "xep/caps.hpp"
 #include "xep/data_form.hpp"
 #include "xep/pep_config.hpp"
+#include "xep/pep_service.hpp"
 #include "xep/services.hpp"
 
 namespace parley::xep {
@@ -37,8 +43,17 @@ constexpr std::string_view kOwnerNs = "http://jabber.org/protocol/pubsub#owner";
 constexpr std::string_view kEventNs = "http://jabber.org/protocol/pubsub#event";
 constexpr std::string_view kErrorsNs = "http://jabber.org/protocol/pubsub#errors";
 constexpr std::string_view kInfoNs = "http://jabber.org/protocol/disco#info";
-// What 'max' items means, and the bound on any node: bookmarks of a few hundred rooms fit.
-constexpr int kServerMaxItems = 1000;
+using pep::kServerMaxItems;
+
+std::vector<pep::PublishListener>& publishListeners() {
+  static std::vector<pep::PublishListener> listeners;
+  return listeners;
+}
+
+std::map<std::string, pep::ItemsView>& itemsViews() {
+  static std::map<std::string, pep::ItemsView> views;
+  return views;
+}
 
 caps::Cache& capsCache() {
   static caps::Cache cache;
@@ -117,6 +132,11 @@ std::optional<xml::Element> itemsElement(const std::string& node,
     e.addChild(std::move(*payload));
   }
   return out;
+}
+
+// XEP-0060 §6.1.6 access models: may a reader who is not the owner see the node's items?
+bool othersMayRead(const PepNodeConfig& config, bool subscribed) {
+  return config.access == PepAccess::Open || (config.access == PepAccess::Presence && subscribed);
 }
 
 // The owner's roster: the session's copy when it has one, else from the database.
@@ -198,6 +218,14 @@ Task<xml::Element> publish(IqRequest& req, const xml::Element& action) {
 
   if (auto event = itemsElement(node, {item})) {
     notify(req.router, owner, recipients(req.router, owner, node, outcome.config, *roster), *event);
+  }
+  for (const auto& listener : publishListeners()) {
+    try {
+      co_await listener(req.router, owner, node, item);
+    } catch (const std::exception& e) {
+      // The publish itself stands; only the copy in another format is missing.
+      log::error("PEP publish on ", owner, " node ", node, ": conversion failed: ", e.what());
+    }
   }
   co_return reply;
 }
@@ -288,6 +316,15 @@ Task<xml::Element> items(IqRequest& req, const xml::Element& action) {
   const std::string owner = req.target.bareString();
   const std::string requester = req.stanza.from.bareString();
   const bool is_owner = req.fromOwner();
+  if (auto view = itemsViews().find(node); is_owner && view != itemsViews().end()) {
+    auto shown = co_await view->second(req.router, owner);
+    if (shown) {
+      xml::Element reply = router::makeResult(req.stanza);
+      auto element = itemsElement(node, *shown, kPubsubNs);
+      reply.addChild(std::string(kPubsubNs), "pubsub").addChild(std::move(*element));
+      co_return reply;
+    }
+  }
   struct Read {
     std::optional<PepNodeConfig> config;
     bool subscribed = false;
@@ -301,9 +338,7 @@ Task<xml::Element> items(IqRequest& req, const xml::Element& action) {
       auto item = storage::loadRosterItem(c, owner, requester);
       r.subscribed = item && subscribedFrom(*item);
     }
-    bool allowed = is_owner || r.config->access == PepAccess::Open ||
-                   (r.config->access == PepAccess::Presence && r.subscribed);
-    if (allowed)
+    if (is_owner || othersMayRead(*r.config, r.subscribed))
       r.items = storage::loadPepItems(c, owner, node, ids, max.value_or(kServerMaxItems));
     return r;
   };
@@ -445,6 +480,54 @@ Task<xml::Element> handleOwner(IqRequest& req) {
                         "This PEP service does not offer '" + name + "'.", name);
 }
 
+// ---- disco on the account (XEP-0060 §5.2, §5.3) ----
+
+// The owner's nodes `requester` may read: all of them for the owner, the open ones for anyone,
+// the presence ones for contacts who see the owner's presence.
+Task<std::vector<std::pair<std::string, PepNodeConfig>>> readableNodes(IqRequest& req) {
+  const std::string owner = req.target.bareString();
+  const std::string requester = req.stanza.from.bareString();
+  const bool is_owner = req.fromOwner();
+  auto job = [owner, requester, is_owner](pqxx::connection& c) {
+    auto nodes = storage::listPepNodes(c, owner);
+    if (is_owner) return nodes;
+    bool subscribed = false;
+    bool any_presence = std::any_of(nodes.begin(), nodes.end(), [](const auto& n) {
+      return n.second.access == PepAccess::Presence;
+    });
+    if (any_presence) {
+      auto item = storage::loadRosterItem(c, owner, requester);
+      subscribed = item && subscribedFrom(*item);
+    }
+    std::erase_if(nodes,
+                  [subscribed](const auto& n) { return !othersMayRead(n.second, subscribed); });
+    return nodes;
+  };
+  co_return co_await req.ctx.db().run(std::move(job));
+}
+
+Task<std::vector<router::DiscoItem>> accountItems(IqRequest& req) {
+  auto nodes = co_await readableNodes(req);
+  std::vector<router::DiscoItem> out;
+  const std::string owner = req.target.bareString();
+  for (const auto& [node, config] : nodes) out.push_back({owner, node, ""});
+  co_return out;
+}
+
+// A readable node is a leaf (no collections here); anything else does not exist for this
+// requester, so a stranger cannot probe which private nodes an account has.
+Task<std::optional<router::DiscoNode>> accountNodeInfo(IqRequest& req, std::string node) {
+  auto nodes = co_await readableNodes(req);
+  for (const auto& [name, config] : nodes) {
+    if (name != node) continue;
+    router::DiscoNode info;
+    info.identities.push_back({"pubsub", "leaf", ""});
+    info.features.push_back(std::string(kPubsubNs));
+    co_return info;
+  }
+  co_return std::nullopt;
+}
+
 // ---- caps and last items at login ----
 
 // Sends `session` the newest item of each of these nodes of its own account and of the
@@ -564,10 +647,65 @@ Task<void> onPresence(router::Router& router, const SessionPtr& session,
 
 }  // namespace
 
+namespace pep {
+
+void addPublishListener(PublishListener listener) {
+  publishListeners().push_back(std::move(listener));
+}
+
+void setItemsView(std::string node, ItemsView view) {
+  itemsViews()[std::move(node)] = std::move(view);
+}
+
+Task<void> changeForOwner(router::Router& router, std::string owner, std::string node,
+                          OwnerChange change, storage::PepNodeOptions options) {
+  struct Applied {
+    std::optional<PepNodeConfig> config;
+    std::vector<storage::PepItem> published;
+    std::vector<std::string> retracted;
+    std::shared_ptr<const storage::Roster> roster;
+  };
+  auto job = [owner, node, change, options](pqxx::connection& c) {
+    Applied a;
+    for (const auto& item : change.publish) {
+      auto outcome = storage::publishPepItem(c, owner, node, item, options, kServerMaxItems);
+      // The node exists with the owner's own configuration: publish into it as it is.
+      if (outcome.kind == storage::PepPublishOutcome::Kind::PreconditionNotMet)
+        outcome = storage::publishPepItem(c, owner, node, item, {}, kServerMaxItems);
+      a.config = outcome.config;
+      a.published.push_back(item);
+    }
+    for (const auto& id : change.retract)
+      if (storage::retractPepItem(c, owner, node, id)) a.retracted.push_back(id);
+    if (!a.config) a.config = storage::loadPepNode(c, owner, node);
+    if (a.config && a.config->access != PepAccess::Whitelist)
+      a.roster = std::make_shared<const storage::Roster>(storage::loadRoster(c, owner));
+    else
+      a.roster = std::make_shared<const storage::Roster>();
+    return a;
+  };
+  Applied applied = co_await router.ctx().db().run(std::move(job));
+  if (!applied.config) co_return;
+  auto targets = recipients(router, owner, node, *applied.config, *applied.roster);
+  for (const auto& item : applied.published)
+    if (auto event = itemsElement(node, {item})) notify(router, owner, targets, *event);
+  if (applied.config->notify_retract) {
+    for (const auto& id : applied.retracted) {
+      xml::Element items(std::string(kEventNs), "items");
+      items.setAttr("node", node);
+      items.addChild(std::string(kEventNs), "retract").setAttr("id", id);
+      notify(router, owner, targets, items);
+    }
+  }
+}
+
+}  // namespace pep
+
 void registerPep(router::Router& router) {
   router.addIqService(std::string(kPubsubNs), {handlePubsub, false, true});
   router.addIqService(std::string(kOwnerNs), {handleOwner, false, true});
   router.addAccountIdentity({"pubsub", "pep", ""});
+  router.setAccountItems(accountItems, accountNodeInfo);
   for (const char* feature :
        {"http://jabber.org/protocol/pubsub", "http://jabber.org/protocol/pubsub#publish",
         "http://jabber.org/protocol/pubsub#publish-options",

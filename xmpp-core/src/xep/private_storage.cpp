@@ -1,10 +1,13 @@
 // XEP-0049 private XML storage (jabber:iq:private): an account keeps XML fragments on the
 // server, each under its root element, for its own clients only. Older clients keep their
-// preferences and XEP-0048 bookmarks here; newer ones use PEP (XEP-0223, XEP-0402).
+// preferences and XEP-0048 bookmarks here; newer ones use PEP (XEP-0223, XEP-0402), and
+// bookmarks_compat keeps the two bookmark lists one (XEP-0402 §5.3).
 
 #include "parley/xml/serializer.hpp"
 #include "router/stanza_errors.hpp"
 #include "storage/private_store.hpp"
+#include "xep/bookmark_conversion.hpp"
+#include "xep/bookmarks_compat.hpp"
 #include "xep/services.hpp"
 
 namespace parley::xep {
@@ -45,6 +48,11 @@ router::Task<xml::Element> handlePrivate(router::IqRequest& req) {
       storage::savePrivateFragments(c, owner, store);
     };
     co_await req.ctx.db().run(std::move(job));
+    for (const auto* f : fragments) {
+      if (!f->is("storage", bookmarks::kLegacyNs)) continue;
+      xml::Element legacy = *f;
+      co_await bookmarks::legacyStored(req.router, owner, std::move(legacy));
+    }
     co_return router::makeResult(req.stanza);
   }
   if (fragments.size() != 1) {
@@ -60,6 +68,11 @@ router::Task<xml::Element> handlePrivate(router::IqRequest& req) {
   auto& query = reply.addChild(std::string(kPrivateNs), "query");
   std::optional<xml::Element> fragment;
   if (stored) fragment = router::parseStoredStanza(*stored);
+  if (ns == bookmarks::kLegacyNs && name == "storage") {
+    // The bookmarks newer clients keep in PEP, as this older protocol shows them.
+    auto native = co_await bookmarks::legacyView(req.router, owner, fragment);
+    if (native) fragment = std::move(native);
+  }
   // Nothing stored yet: the empty element asked for (XEP-0049 §2.3).
   query.addChild(fragment ? std::move(*fragment) : xml::Element(ns, name));
   co_return reply;

@@ -17,6 +17,8 @@ void registerCoreServices(router::Router& router) {
   registerCarbons(router);
   registerPep(router);
   registerPrivateStorage(router);
+  registerBookmarkSync(router);
+  registerAvatarSync(router);
   registerBlocking(router);
   registerPrivacyLists(router);
   registerMuc(router);

@@ -17,6 +17,8 @@ void registerAdhoc(router::Router& router);           // XEP-0050 commands for s
 void registerCarbons(router::Router& router);         // XEP-0280
 void registerPep(router::Router& router);             // XEP-0163 (with XEP-0115 caps)
 void registerPrivateStorage(router::Router& router);  // XEP-0049
+void registerBookmarkSync(router::Router& router);    // XEP-0402 §5.3 with XEP-0048
+void registerAvatarSync(router::Router& router);      // XEP-0398, XEP-0153 presence hash
 void registerBlocking(router::Router& router);        // XEP-0191
 void registerPrivacyLists(router::Router& router);    // XEP-0016, read-only view of XEP-0191
 void registerMuc(router::Router& router);             // XEP-0045 on conference.<domain>
