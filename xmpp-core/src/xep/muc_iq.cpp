@@ -1,0 +1,102 @@
+// XEP-0045 iq: dispatch of queries to the service and to rooms, and their disco answers.
+
+#include "xep/muc_service.hpp"
+
+namespace parley::xep::muc {
+
+xml::Element MucService::serviceIq(const Stanza& stanza) {
+  const xml::Element* payload = stanza.element.firstChildElement();
+  Stanza copy = stanza;
+  xml::Element reply = router::makeResult(copy);
+  if (payload && payload->is("query", kInfoNs) && payload->attrOr("node").empty()) {
+    auto& q = reply.addChild(std::string(kInfoNs), "query");
+    auto& id = q.addChild(std::string(kInfoNs), "identity");
+    id.setAttr("category", "conference");
+    id.setAttr("type", "text");
+    id.setAttr("name", "Chat rooms");
+    for (auto f : {kInfoNs, kItemsNs, kMucNs})
+      q.addChild(std::string(kInfoNs), "feature").setAttr("var", std::string(f));
+    return reply;
+  }
+  if (payload && payload->is("query", kItemsNs) && payload->attrOr("node").empty()) {
+    auto& q = reply.addChild(std::string(kItemsNs), "query");
+    std::lock_guard lock(mutex_);
+    for (const auto& [jid, room] : rooms_) {
+      // Members-only rooms are not listed to everyone: their names may be private.
+      if (room->config.members_only || room->locked) continue;
+      auto& item = q.addChild(std::string(kItemsNs), "item");
+      item.setAttr("jid", jid);
+      if (!room->config.name.empty()) item.setAttr("name", room->config.name);
+    }
+    return reply;
+  }
+  return router::makeStanzaError(stanza.element, "service-unavailable",
+                                 "The chat room service does not answer that.");
+}
+
+xml::Element MucService::roomInfo(const Room& room, const Stanza& stanza) const {
+  xml::Element reply = router::makeResult(stanza);
+  auto& q = reply.addChild(std::string(kInfoNs), "query");
+  auto& id = q.addChild(std::string(kInfoNs), "identity");
+  id.setAttr("category", "conference");
+  id.setAttr("type", "text");
+  id.setAttr("name", room.config.name.empty() ? room.jid.node() : room.config.name);
+  const auto& c = room.config;
+  for (std::string f :
+       {std::string(kMucNs), std::string(c.persistent ? "muc_persistent" : "muc_temporary"),
+        std::string(c.members_only ? "muc_membersonly" : "muc_open"),
+        std::string(c.moderated ? "muc_moderated" : "muc_unmoderated"),
+        std::string(c.whois_anyone ? "muc_nonanonymous" : "muc_semianonymous"),
+        std::string(c.password ? "muc_passwordprotected" : "muc_unsecured")}) {
+    q.addChild(std::string(kInfoNs), "feature").setAttr("var", f);
+  }
+  return reply;
+}
+
+Task<void> MucService::onIq(Stanza& stanza, const SessionPtr& session) {
+  const std::string type(stanza.type());
+  if (type != "get" && type != "set") co_return;
+  if (stanza.to.node().empty()) {
+    if (session) router_.deliver(session, serviceIq(stanza));
+    co_return;
+  }
+  const xml::Element* payload = stanza.element.firstChildElement();
+  if (!stanza.to.isBare() || !payload) {
+    router_.bounce(session, stanza.element, "service-unavailable",
+                   "Occupants do not answer queries through this room yet.");
+    co_return;
+  }
+  const std::string room_jid = stanza.to.bareString();
+  RoomPtr room = co_await findRoom(room_jid);
+  if (!room) {
+    router_.bounce(session, stanza.element, "item-not-found", "No such room.");
+    co_return;
+  }
+  Effects fx;
+  xml::Element reply;
+  bool destroyed = false;
+  {
+    std::lock_guard lock(room->mutex);
+    if (payload->is("query", kInfoNs)) {
+      reply = roomInfo(*room, stanza);
+    } else if (payload->is("query", kItemsNs)) {
+      reply = router::makeResult(stanza);
+      reply.addChild(std::string(kItemsNs), "query");
+    } else if (payload->is("query", kAdminNs)) {
+      reply = adminIq(*room, stanza, room->byJid(stanza.from), fx);
+    } else if (payload->is("query", kOwnerNs)) {
+      reply = ownerIq(*room, stanza, fx);
+    } else {
+      reply = router::makeStanzaError(stanza.element, "feature-not-implemented",
+                                      "Rooms do not answer " + payload->ns() + ".");
+    }
+    dropGone(*room, fx);
+    if (room->occupants.empty() && !room->config.persistent) room->gone = true;
+    destroyed = room->gone;
+  }
+  if (destroyed) forget(room);
+  if (session) router_.deliver(session, std::move(reply));
+  co_await runEffects(std::move(fx));
+}
+
+}  // namespace parley::xep::muc

@@ -1,0 +1,137 @@
+// XEP-0045 muc#owner: the room configuration form (§10.1-§10.2) and destruction (§10.9).
+
+#include "parley/xml/serializer.hpp"
+#include "xep/data_form.hpp"
+#include "xep/muc_service.hpp"
+
+namespace parley::xep::muc {
+
+namespace {
+
+bool isTrue(const std::map<std::string, std::vector<std::string>>& values, const std::string& var,
+            bool fallback) {
+  auto it = values.find(var);
+  if (it == values.end() || it->second.empty()) return fallback;
+  return it->second[0] == "1" || it->second[0] == "true";
+}
+
+std::string valueOf(const std::map<std::string, std::vector<std::string>>& values,
+                    const std::string& var, std::string fallback) {
+  auto it = values.find(var);
+  if (it == values.end() || it->second.empty()) return fallback;
+  return it->second[0];
+}
+
+std::string bool01(bool b) { return b ? "1" : "0"; }
+
+}  // namespace
+
+void MucService::destroy(Room& room, Effects& fx) {
+  for (const auto& o : room.occupants) {
+    xml::Element p = presenceOf(room, o, &o, true);
+    p.child("x", kUserNs)->addChild(std::string(kUserNs), "destroy");
+    send(room, o.jid, std::move(p));
+  }
+  room.occupants.clear();
+  room.gone = true;
+  if (room.config.persistent) {
+    std::string jid = room.jid.full();
+    fx.db.push_back([jid](pqxx::connection& c) {
+      storage::deleteMucRoom(c, jid);
+      return true;
+    });
+  }
+}
+
+xml::Element MucService::ownerIq(Room& room, Stanza& stanza, Effects& fx) {
+  const xml::Element& query = *stanza.element.child("query", kOwnerNs);
+  if (room.affiliationOf(stanza.from.bareString()) != Affiliation::Owner) {
+    return router::makeStanzaError(stanza.element, "forbidden",
+                                   "Only the room's owners configure it.");
+  }
+  auto& c = room.config;
+  if (stanza.type() == "get") {
+    // §10.1.3: asking for the form of a new room keeps it locked until it is submitted.
+    if (room.fresh) room.locked = true;
+    std::vector<FormField> fields;
+    fields.emplace_back("FORM_TYPE", "hidden", "",
+                        std::vector<std::string>{std::string(kConfigFormType)});
+    fields.emplace_back("muc#roomconfig_roomname", "text-single", "Room name",
+                        std::vector<std::string>{c.name});
+    fields.emplace_back("muc#roomconfig_persistentroom", "boolean", "Keep the room",
+                        std::vector<std::string>{bool01(c.persistent)});
+    fields.emplace_back("muc#roomconfig_membersonly", "boolean", "Members only",
+                        std::vector<std::string>{bool01(c.members_only)});
+    fields.emplace_back("muc#roomconfig_moderatedroom", "boolean", "Moderated",
+                        std::vector<std::string>{bool01(c.moderated)});
+    fields.emplace_back("muc#roomconfig_passwordprotectedroom", "boolean", "Password protected",
+                        std::vector<std::string>{bool01(c.password.has_value())});
+    fields.emplace_back("muc#roomconfig_roomsecret", "text-private", "Password",
+                        std::vector<std::string>{c.password.value_or("")});
+    fields.emplace_back(
+        "muc#roomconfig_whois", "list-single", "Who may see real JIDs",
+        std::vector<std::string>{c.whois_anyone ? "anyone" : "moderators"},
+        std::vector<FormOption>{{"moderators", "Moderators"}, {"anyone", "Anyone"}});
+    fields.emplace_back("muc#roomconfig_maxusers", "text-single", "Most occupants (0: no limit)",
+                        std::vector<std::string>{std::to_string(c.max_users)});
+    fields.emplace_back("muc#roomconfig_changesubject", "boolean", "Occupants change the subject",
+                        std::vector<std::string>{bool01(c.change_subject)});
+    fields.emplace_back("muc#roomconfig_historylength", "text-single", "Messages of history",
+                        std::vector<std::string>{std::to_string(c.history_length)});
+    xml::Element reply = router::makeResult(stanza);
+    reply.addChild(std::string(kOwnerNs), "query")
+        .addChild(makeForm("form", "Room configuration", "", fields));
+    return reply;
+  }
+  if (query.child("destroy", kOwnerNs)) {
+    destroy(room, fx);
+    return router::makeResult(stanza);
+  }
+  const xml::Element* form = query.child("x", kDataFormsNs);
+  if (!form) {
+    return router::makeStanzaError(stanza.element, "bad-request",
+                                   "Send a configuration form or <destroy/>.");
+  }
+  room.fresh = false;
+  room.locked = false;
+  if (form->attrOr("type") == "cancel") return router::makeResult(stanza);
+  const bool was_persistent = c.persistent;
+  auto values = submittedValues(*form);
+  c.name = valueOf(values, "muc#roomconfig_roomname", c.name);
+  c.persistent = isTrue(values, "muc#roomconfig_persistentroom", c.persistent);
+  c.members_only = isTrue(values, "muc#roomconfig_membersonly", c.members_only);
+  c.moderated = isTrue(values, "muc#roomconfig_moderatedroom", c.moderated);
+  const bool protect =
+      isTrue(values, "muc#roomconfig_passwordprotectedroom", c.password.has_value());
+  const std::string secret = valueOf(values, "muc#roomconfig_roomsecret", c.password.value_or(""));
+  c.password = protect ? std::optional<std::string>(secret) : std::nullopt;
+  c.whois_anyone =
+      valueOf(values, "muc#roomconfig_whois", c.whois_anyone ? "anyone" : "moderators") == "anyone";
+  c.max_users = std::max(0, intValue(valueOf(values, "muc#roomconfig_maxusers", ""), c.max_users));
+  c.change_subject = isTrue(values, "muc#roomconfig_changesubject", c.change_subject);
+  c.history_length =
+      std::clamp(intValue(valueOf(values, "muc#roomconfig_historylength", ""), c.history_length), 0,
+                 kMaxHistory);
+  if (c.persistent) {
+    auto record = room.record();
+    std::vector<std::string> history;
+    if (!was_persistent) {
+      for (const auto& m : room.history) history.push_back(xml::toString(*m, ns::kClient));
+    }
+    const int keep = c.history_length;
+    fx.db.push_back([record, history, keep](pqxx::connection& conn) {
+      storage::saveMucRoom(conn, record);
+      for (const auto& text : history) storage::appendMucHistory(conn, record.jid, text, keep);
+      return true;
+    });
+  } else if (was_persistent) {
+    std::string jid = room.jid.full();
+    fx.db.push_back([jid](pqxx::connection& conn) {
+      storage::deleteMucRoom(conn, jid);
+      return true;
+    });
+  }
+  return router::makeResult(stanza);
+}
+
+}  // namespace parley::xep::muc
