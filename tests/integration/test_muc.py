@@ -430,3 +430,62 @@ def test_many_occupants_join_and_talk_at_once(server):
     finally:
         for c in clients:
             c.close()
+
+
+NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
+
+
+def occupant_id(stanza):
+    ids = stanza.findall(q("occupant-id", NS_OCCUPANT_ID))
+    assert len(ids) <= 1, "a room stanza carries one occupant-id"
+    return ids[0].get("id") if ids else None
+
+
+def test_occupant_ids_are_stable_per_user_and_forgeries_are_stripped(server):
+    """XEP-0421: every presence and groupchat message from the room carries the sender's
+    occupant-id; it stays the same when the user rejoins (another resource, another nick) and
+    differs between users and rooms; one a client sends is replaced by the room's."""
+    with login(server, "alice") as alice, login(server, "bob") as bob:
+        mine = join(alice, "ids", "Alice")
+        alice_id = occupant_id(mine)
+        assert alice_id and len(alice_id) >= 16
+        bobs = join(bob, "ids", "Bob")
+        bob_id = occupant_id(bobs)
+        assert bob_id and bob_id != alice_id
+        assert occupant_id(presence_from(bob, "ids", "Alice")) == alice_id
+        assert occupant_id(presence_from(alice, "ids", "Bob")) == bob_id
+
+        # A forged id (Alice's) in Bob's message is replaced by Bob's own.
+        say(bob, "ids", "trust me, I am Alice",
+            extra=f"<occupant-id xmlns='{NS_OCCUPANT_ID}' id='{alice_id}'/>")
+        for c in (alice, bob):
+            assert occupant_id(groupchat(c, "trust me, I am Alice")) == bob_id
+        # And in his presence too.
+        bob.send(f"<presence to='ids@{SERVICE}/Bob'><status>away</status>"
+                 f"<occupant-id xmlns='{NS_OCCUPANT_ID}' id='{alice_id}'/></presence>")
+        update = presence_from(alice, "ids", "Bob", lambda e: e.findtext(q("status")) == "away")
+        assert occupant_id(update) == bob_id
+
+        bob.send(f"<presence to='ids@{SERVICE}/Bob' type='unavailable'/>")
+        gone = presence_from(alice, "ids", "Bob", lambda e: e.get("type") == "unavailable")
+        assert occupant_id(gone) == bob_id
+
+        # Bob comes back from another resource under another nick: the same id, also on the
+        # history the room replays.
+        with login(server, "bob", resource="phone") as phone:
+            again = join(phone, "ids", "Robert")
+            assert occupant_id(again) == bob_id
+            assert occupant_id(groupchat(phone, "trust me, I am Alice")) == bob_id
+            say(phone, "ids", "back again")
+            assert occupant_id(groupchat(alice, "back again")) == bob_id
+            # The same user has another id in another room.
+            other = join(phone, "ids-elsewhere", "Robert")
+            assert occupant_id(other) not in (None, bob_id)
+
+        info = alice.iq("get", f"<query xmlns='{NS_DISCO_INFO}'/>", to=f"ids@{SERVICE}")
+        assert NS_OCCUPANT_ID in {f.get("var") for f in info.iter(q("feature", NS_DISCO_INFO))}
+
+    # The key survives a restart (it lives in PostgreSQL), and so does every id.
+    server.restart()
+    with login(server, "bob") as bob:
+        assert occupant_id(join(bob, "ids", "Bob")) == bob_id

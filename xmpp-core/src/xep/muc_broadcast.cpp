@@ -1,6 +1,7 @@
 // XEP-0045 delivery: stanzas to occupants (noting those whose session is gone) and the
 // presence of one occupant as each other occupant sees it (§7.2.3, §7.2.4 real JIDs).
 
+#include "xep/muc_occupant_id.hpp"
 #include "xep/muc_service.hpp"
 
 namespace parley::xep::muc {
@@ -47,6 +48,7 @@ xml::Element MucService::presenceOf(const Room& room, const Occupant& occupant,
       viewer->jid == occupant.jid) {
     item.setAttr("jid", occupant.jid.full());
   }
+  stampOccupantId(p, occupant.occupant_id);
   return p;
 }
 

@@ -1,5 +1,6 @@
 // XEP-0045 iq: dispatch of queries to the service and to rooms, and their disco answers.
 
+#include "xep/muc_occupant_id.hpp"
 #include "xep/muc_service.hpp"
 
 namespace parley::xep::muc {
@@ -47,7 +48,8 @@ xml::Element MucService::roomInfo(const Room& room, const Stanza& stanza) const 
         std::string(c.members_only ? "muc_membersonly" : "muc_open"),
         std::string(c.moderated ? "muc_moderated" : "muc_unmoderated"),
         std::string(c.whois_anyone ? "muc_nonanonymous" : "muc_semianonymous"),
-        std::string(c.password ? "muc_passwordprotected" : "muc_unsecured")}) {
+        std::string(c.password ? "muc_passwordprotected" : "muc_unsecured"),
+        std::string(kOccupantIdNs)}) {
     q.addChild(std::string(kInfoNs), "feature").setAttr("var", f);
   }
   return reply;

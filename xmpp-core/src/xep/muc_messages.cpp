@@ -2,6 +2,7 @@
 // (§8.1) and private messages between occupants (§7.5).
 
 #include "parley/xml/serializer.hpp"
+#include "xep/muc_occupant_id.hpp"
 #include "xep/muc_service.hpp"
 
 namespace parley::xep::muc {
@@ -32,6 +33,7 @@ void MucService::groupchat(Room& room, Occupant& sender, Stanza& stanza, Effects
   xml::Element message = stanza.element;
   message.setAttr("from", room.occupantJid(sender.nick).full());
   message.removeAttr("to");
+  stampOccupantId(message, sender.occupant_id);
   for (const auto& o : room.occupants) {
     xml::Element copy = message;
     copy.setAttr("to", o.jid.full());
@@ -70,6 +72,7 @@ void MucService::privateMessage(Room& room, const Occupant& sender, Stanza& stan
   xml::Element m = stanza.element;
   m.setAttr("from", room.occupantJid(sender.nick).full());
   m.addChild(std::string(kUserNs), "x");  // XEP-0045 §7.5: marks it as from a room
+  stampOccupantId(m, sender.occupant_id);
   for (const auto& t : targets) {
     xml::Element copy = m;
     copy.setAttr("to", t.full());

@@ -1,6 +1,7 @@
 // XEP-0045 presence: entering a room (§7.2), changing nick (§7.6), updating presence (§7.7)
 // and leaving (§7.14).
 
+#include "xep/muc_occupant_id.hpp"
 #include "xep/muc_service.hpp"
 
 namespace parley::xep::muc {
@@ -47,6 +48,7 @@ void MucService::join(Room& room, Stanza& stanza, const SessionPtr& session, boo
   occupant.nick = nick;
   occupant.jid = stanza.from;
   occupant.role = muc::defaultRole(affiliation, room.config.moderated);
+  occupant.occupant_id = occupantId(occupant_id_secret_, room.jid.full(), bare);
   occupant.presence = stanza.element;
   occupant.presence.removeChildren("x", kMucNs);
   occupant.presence.removeAttr("to");

@@ -34,7 +34,8 @@ struct Occupant {
   std::string nick;
   Jid jid;  // the occupant's full JID
   Role role = Role::Participant;
-  xml::Element presence;  // its last available presence, without <x/> extensions of ours
+  std::string occupant_id;  // XEP-0421, the same for every session of one user in this room
+  xml::Element presence;    // its last available presence, without <x/> extensions of ours
 };
 
 struct Room {

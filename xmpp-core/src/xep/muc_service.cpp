@@ -2,7 +2,9 @@
 // forgotten when destroyed or emptied) and the dispatch of stanzas to the handlers.
 
 #include "xep/muc_service.hpp"
+#include "storage/server_secret_store.hpp"
 #include "util/log.hpp"
+#include "xep/muc_occupant_id.hpp"
 #include "xep/services.hpp"
 
 namespace parley::xep::muc {
@@ -55,8 +57,21 @@ Task<void> MucService::runEffects(Effects fx) {
   }
 }
 
+Task<void> MucService::loadOccupantIdSecret() {
+  auto job = [](pqxx::connection& c) {
+    return storage::loadOrCreateServerSecret(c, std::string(kOccupantIdSecretName), 32);
+  };
+  std::string secret = co_await router_.ctx().db().run(std::move(job));
+  std::lock_guard lock(mutex_);
+  if (!occupant_id_ready_) {
+    occupant_id_secret_ = std::move(secret);
+    occupant_id_ready_ = true;
+  }
+}
+
 Task<void> MucService::handle(Stanza& stanza, const SessionPtr& session) {
   try {
+    if (!occupant_id_ready_) co_await loadOccupantIdSecret();
     if (stanza.kind() == "presence") {
       co_await onPresence(stanza, session);
     } else if (stanza.kind() == "message") {

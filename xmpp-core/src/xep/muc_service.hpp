@@ -16,6 +16,7 @@
 // queues) so every occupant sees one order; database writes (Effects) wait until the mutex is
 // released.
 
+#include <atomic>
 #include <map>
 #include <mutex>
 
@@ -40,6 +41,9 @@ class MucService {
   RoomPtr createRoom(const Jid& jid, const std::string& owner);
   void forget(const RoomPtr& room);
   Task<void> runEffects(Effects fx);
+  // The key of occupant ids, read from PostgreSQL (created there on first use) before the first
+  // stanza is handled.
+  Task<void> loadOccupantIdSecret();
 
   Task<void> onPresence(Stanza& stanza, const SessionPtr& session);
   Task<void> onMessage(Stanza& stanza, const SessionPtr& session);
@@ -76,6 +80,9 @@ class MucService {
   router::Router& router_;
   std::mutex mutex_;
   std::map<std::string, RoomPtr> rooms_;
+  // Written once (under mutex_) before occupant_id_ready_ is set; read only after it is.
+  std::string occupant_id_secret_;
+  std::atomic<bool> occupant_id_ready_ = false;
 };
 
 // Adds <status code=…/> to the muc#user <x/> of a presence built by presenceOf.
