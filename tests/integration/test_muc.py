@@ -9,7 +9,7 @@ refuses an OMEMO message and nobody in the room receives it)."""
 
 import time
 
-from xmpp_helpers import DOMAIN, NS_DISCO_INFO, RawClient, q, stanza_error
+from xmpp_helpers import DOMAIN, NS_DISCO_INFO, NS_PING, RawClient, q, stanza_error
 
 MUC = "http://jabber.org/protocol/muc"
 MUC_USER = "http://jabber.org/protocol/muc#user"
@@ -489,3 +489,51 @@ def test_occupant_ids_are_stable_per_user_and_forgeries_are_stripped(server):
     server.restart()
     with login(server, "bob") as bob:
         assert occupant_id(join(bob, "ids", "Bob")) == bob_id
+
+
+def ping(client, to):
+    return client.iq("get", f"<ping xmlns='{NS_PING}'/>", to=to)
+
+
+def test_self_ping_tells_a_client_whether_it_is_still_joined(server):
+    """XEP-0410: the room answers a ping to the sender's own occupant JID itself: a result
+    while that full JID is joined under that nick, not-acceptable when it is not joined,
+    item-not-found when it is joined but under another nick now."""
+    with login(server, "alice") as alice, login(server, "alice", resource="tablet") as tablet, \
+            login(server, "bob") as bob:
+        join(alice, "pings", "Alice")
+        r = ping(alice, f"pings@{SERVICE}/Alice")
+        assert r.get("type") == "result", stanza_error(r)
+        assert r.get("from") == f"pings@{SERVICE}/Alice"
+
+        # Alice's other resource is not joined, nor is Bob: whichever nick they ping.
+        for client, nick in ((tablet, "Alice"), (bob, "Alice"), (bob, "Bob")):
+            r = ping(client, f"pings@{SERVICE}/{nick}")
+            assert r.get("type") == "error"
+            assert stanza_error(r)[1] == "not-acceptable"
+            assert r.find(q("error")).get("by") == f"pings@{SERVICE}"
+        # A room that does not exist knows nobody either.
+        r = ping(bob, f"nowhere@{SERVICE}/Bob")
+        assert stanza_error(r)[1] == "not-acceptable"
+
+        join(bob, "pings", "Bob")  # keeps the room alive when Alice leaves below
+        # Renamed by another client of hers: the old nick is gone, she is still in.
+        alice.send(f"<presence to='pings@{SERVICE}/Alicia'/>")
+        presence_from(alice, "pings", "Alicia", lambda e: "110" in codes(e))
+        r = ping(alice, f"pings@{SERVICE}/Alice")
+        assert stanza_error(r)[1] == "item-not-found"
+        assert ping(alice, f"pings@{SERVICE}/Alicia").get("type") == "result"
+
+        # After leaving, the same ping says she is out.
+        alice.send(f"<presence to='pings@{SERVICE}/Alicia' type='unavailable'/>")
+        presence_from(alice, "pings", "Alicia", lambda e: e.get("type") == "unavailable")
+        r = ping(alice, f"pings@{SERVICE}/Alicia")
+        assert stanza_error(r)[1] == "not-acceptable"
+
+
+def test_rooms_advertise_the_self_ping_optimization(server):
+    with login(server, "alice") as alice:
+        join(alice, "pinged", "Alice")
+        info = alice.iq("get", f"<query xmlns='{NS_DISCO_INFO}'/>", to=f"pinged@{SERVICE}")
+        features = {f.get("var") for f in info.iter(q("feature", NS_DISCO_INFO))}
+        assert "http://jabber.org/protocol/muc#self-ping-optimization" in features

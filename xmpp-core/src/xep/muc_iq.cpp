@@ -49,7 +49,7 @@ xml::Element MucService::roomInfo(const Room& room, const Stanza& stanza) const 
         std::string(c.moderated ? "muc_moderated" : "muc_unmoderated"),
         std::string(c.whois_anyone ? "muc_nonanonymous" : "muc_semianonymous"),
         std::string(c.password ? "muc_passwordprotected" : "muc_unsecured"),
-        std::string(kOccupantIdNs)}) {
+        std::string(kOccupantIdNs), std::string(kSelfPingOptimization)}) {
     q.addChild(std::string(kInfoNs), "feature").setAttr("var", f);
   }
   return reply;
@@ -63,15 +63,21 @@ Task<void> MucService::onIq(Stanza& stanza, const SessionPtr& session) {
     co_return;
   }
   const xml::Element* payload = stanza.element.firstChildElement();
-  if (!stanza.to.isBare() || !payload) {
-    router_.bounce(session, stanza.element, "service-unavailable",
-                   "Occupants do not answer queries through this room yet.");
+  const bool to_occupant = !stanza.to.isBare();
+  if (!to_occupant && !payload) {
+    router_.bounce(session, stanza.element, "bad-request", "This query carries no payload.");
     co_return;
   }
   const std::string room_jid = stanza.to.bareString();
   RoomPtr room = co_await findRoom(room_jid);
   if (!room) {
-    router_.bounce(session, stanza.element, "item-not-found", "No such room.");
+    // XEP-0410: whoever queries an occupant of a room that does not exist is not joined.
+    if (session && to_occupant) {
+      router_.deliver(session, errorFromRoom(stanza.to.bare(), stanza, "not-acceptable",
+                                             "You are not an occupant of this room."));
+    } else {
+      router_.bounce(session, stanza.element, "item-not-found", "No such room.");
+    }
     co_return;
   }
   Effects fx;
@@ -79,7 +85,9 @@ Task<void> MucService::onIq(Stanza& stanza, const SessionPtr& session) {
   bool destroyed = false;
   {
     std::lock_guard lock(room->mutex);
-    if (payload->is("query", kInfoNs)) {
+    if (to_occupant) {
+      reply = occupantIq(*room, stanza);
+    } else if (payload->is("query", kInfoNs)) {
       reply = roomInfo(*room, stanza);
     } else if (payload->is("query", kItemsNs)) {
       reply = router::makeResult(stanza);

@@ -27,6 +27,8 @@ constexpr std::string_view kOwnerNs = "http://jabber.org/protocol/muc#owner";
 constexpr std::string_view kInfoNs = "http://jabber.org/protocol/disco#info";
 constexpr std::string_view kItemsNs = "http://jabber.org/protocol/disco#items";
 constexpr std::string_view kDelayNs = "urn:xmpp:delay";
+constexpr std::string_view kSelfPingOptimization =
+    "http://jabber.org/protocol/muc#self-ping-optimization";  // XEP-0410 §3.3
 constexpr std::string_view kConfigFormType = "http://jabber.org/protocol/muc#roomconfig";
 constexpr int kMaxHistory = 100;  // the most any room keeps, whatever its configuration says
 

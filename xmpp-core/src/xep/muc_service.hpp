@@ -7,6 +7,7 @@
 //   muc_messages.cpp     groupchat messages, subject changes, private messages
 //   muc_invitations.cpp  mediated invitations (§7.8.2)
 //   muc_iq.cpp           iq dispatch and disco of the service and its rooms
+//   muc_self_ping.cpp    queries to occupant JIDs: XEP-0410 self-ping
 //   muc_admin.cpp        muc#admin: kick, affiliation lists and changes
 //   muc_owner.cpp        muc#owner: the configuration form and destruction
 //
@@ -72,6 +73,7 @@ class MucService {
               const SessionPtr& session);
 
   xml::Element roomInfo(const Room& room, const Stanza& stanza) const;
+  xml::Element occupantIq(Room& room, const Stanza& stanza);
   xml::Element adminIq(Room& room, Stanza& stanza, const Occupant* actor, Effects& fx);
   void setAffiliation(Room& room, const std::string& bare, Affiliation affiliation, Effects& fx);
   xml::Element ownerIq(Room& room, Stanza& stanza, Effects& fx);
@@ -84,6 +86,10 @@ class MucService {
   std::string occupant_id_secret_;
   std::atomic<bool> occupant_id_ready_ = false;
 };
+
+// An error the room itself answers for (XEP-0410 §3.2: the <error/> says by='room').
+xml::Element errorFromRoom(const Jid& room, const Stanza& stanza, std::string_view condition,
+                           std::string_view text);
 
 // Adds <status code=…/> to the muc#user <x/> of a presence built by presenceOf.
 void addCodes(xml::Element& presence, const std::vector<std::string>& codes);
