@@ -537,3 +537,60 @@ def test_rooms_advertise_the_self_ping_optimization(server):
         info = alice.iq("get", f"<query xmlns='{NS_DISCO_INFO}'/>", to=f"pinged@{SERVICE}")
         features = {f.get("var") for f in info.iter(q("feature", NS_DISCO_INFO))}
         assert "http://jabber.org/protocol/muc#self-ping-optimization" in features
+
+
+def role_is(role):
+    return lambda e: item(e) is not None and item(e).get("role") == role
+
+
+def test_voice_and_moderator_status_change_hands(server):
+    """§8.5-§8.6 and §9.6-§9.7: moderators take and give voice, admins and owners grant and
+    revoke moderator status; every occupant sees the new role; a visitor's message is refused
+    with forbidden and reaches nobody."""
+    with login(server, "alice") as alice, login(server, "bob") as bob, \
+            login(server, "carol") as carol:
+        join(alice, "stage", "Alice")
+        join(bob, "stage", "Bob")
+        join(carol, "stage", "Carol")
+        r = admin_set(carol, "stage", "<item nick='Bob' role='visitor'/>")
+        assert stanza_error(r)[1] == "not-allowed"
+
+        r = admin_set(alice, "stage", "<item nick='Bob' role='visitor'><reason>hush</reason></item>")
+        assert r.get("type") == "result", stanza_error(r)
+        presence_from(carol, "stage", "Bob", role_is("visitor"))
+        own = presence_from(bob, "stage", "Bob", role_is("visitor"))
+        assert "110" in codes(own)
+        say(bob, "stage", "can you hear me", msg_id="v1")
+        err = bob.wait_for(lambda e: e.get("id") == "v1" and e.get("type") == "error")
+        assert stanza_error(err)[1] == "forbidden"
+        assert no_message(carol, "can you hear me")
+
+        r = admin_set(alice, "stage", "<item nick='Bob' role='participant'/>")
+        assert r.get("type") == "result", stanza_error(r)
+        presence_from(carol, "stage", "Bob", role_is("participant"))
+        say(bob, "stage", "now you can")
+        groupchat(carol, "now you can")
+
+        # The owner makes Carol a moderator; she may then silence Bob, not the owner.
+        r = admin_set(alice, "stage", "<item nick='Carol' role='moderator'/>")
+        assert r.get("type") == "result", stanza_error(r)
+        seen = presence_from(bob, "stage", "Carol", role_is("moderator"))
+        assert item(seen).get("affiliation") == "none"
+        r = admin_set(carol, "stage", "<item nick='Bob' role='visitor'/>")
+        assert r.get("type") == "result", stanza_error(r)
+        presence_from(alice, "stage", "Bob", role_is("visitor"))
+        for change in ("visitor", "participant"):
+            r = admin_set(carol, "stage", f"<item nick='Alice' role='{change}'/>")
+            assert stanza_error(r)[1] == "not-allowed"
+        # A moderator who is no admin does not make moderators.
+        r = admin_set(carol, "stage", "<item nick='Bob' role='moderator'/>")
+        assert stanza_error(r)[1] == "not-allowed"
+
+        # The owner takes Carol's moderator status back.
+        r = admin_set(alice, "stage", "<item nick='Carol' role='participant'/>")
+        assert r.get("type") == "result", stanza_error(r)
+        presence_from(bob, "stage", "Carol", role_is("participant"))
+        r = admin_set(carol, "stage", "<item nick='Bob' role='participant'/>")
+        assert stanza_error(r)[1] == "not-allowed"
+        r = admin_set(alice, "stage", "<item nick='Nobody' role='visitor'/>")
+        assert stanza_error(r)[1] == "item-not-found"

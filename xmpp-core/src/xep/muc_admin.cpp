@@ -1,4 +1,5 @@
-// XEP-0045 muc#admin: kicking (§8.2), affiliation lists (§9.5, §9.8) and affiliation
+// XEP-0045 muc#admin: kicking (§8.2), voice and moderator status (§8.5-§8.6, §9.6-§9.7),
+// affiliation lists (§9.5, §9.8) and affiliation
 // changes (§9.1-§9.4, §10.3-§10.7) with what they do to the occupants of that user.
 
 #include "xep/muc_service.hpp"
@@ -36,6 +37,15 @@ void MucService::setAffiliation(Room& room, const std::string& bare, Affiliation
   }
 }
 
+// Every session under that nick gets the role; everyone sees the new presence.
+void MucService::setRole(Room& room, const std::string& nick, Role role) {
+  for (auto& o : room.occupants) {
+    if (o.nick != nick || o.role == role) continue;
+    o.role = role;
+    broadcastPresence(room, o, {});
+  }
+}
+
 xml::Element MucService::adminIq(Room& room, Stanza& stanza, const Occupant* actor, Effects& fx) {
   const xml::Element& query = *stanza.element.child("query", kAdminNs);
   const std::string actor_bare = stanza.from.bareString();
@@ -64,27 +74,34 @@ xml::Element MucService::adminIq(Room& room, Stanza& stanza, const Occupant* act
   }
   for (const xml::Element* item : query.childrenNamed("item", kAdminNs)) {
     if (auto role_name = item->attr("role")) {
-      // §8.2 kick (role none); other role changes (voice) wait for a later increment.
+      // §8.2 kick (none), §8.5-§8.6 voice (participant, visitor), §9.6-§9.7 moderator.
       auto role = muc::parseRole(*role_name);
-      Occupant* target = room.byNick(item->attrOr("nick"));
-      if (!role || *role != Role::None) {
-        return router::makeStanzaError(stanza.element, "feature-not-implemented",
-                                       "Only kicking (role none) is supported so far.");
+      if (!role) {
+        return router::makeStanzaError(stanza.element, "bad-request",
+                                       "Roles are none, visitor, participant or moderator.");
       }
+      Occupant* target = room.byNick(item->attrOr("nick"));
       if (!target) {
         return router::makeStanzaError(stanza.element, "item-not-found",
                                        "No occupant by that nick.");
       }
       const std::string target_bare = target->jid.bareString();
-      if (!actor ||
-          !muc::mayKick(actor->role, actor_affiliation, room.affiliationOf(target_bare))) {
+      if (!actor || !muc::mayChangeRole(actor->role, actor_affiliation, target->role,
+                                        room.affiliationOf(target_bare), *role)) {
         return router::makeStanzaError(stanza.element, "not-allowed",
-                                       "You may not kick that occupant.");
+                                       *role == Role::None
+                                           ? "You may not kick that occupant."
+                                           : "You may not give that occupant this role.");
       }
-      std::vector<Occupant> kicked;
-      for (const auto& o : room.occupants)
-        if (o.nick == target->nick) kicked.push_back(o);
-      for (auto& o : kicked) leave(room, o, nullptr, {"307"}, fx);
+      const std::string nick = target->nick;
+      if (*role == Role::None) {
+        std::vector<Occupant> kicked;
+        for (const auto& o : room.occupants)
+          if (o.nick == nick) kicked.push_back(o);
+        for (auto& o : kicked) leave(room, o, nullptr, {"307"}, fx);
+      } else {
+        setRole(room, nick, *role);
+      }
       continue;
     }
     auto affiliation = muc::parseAffiliation(item->attrOr("affiliation"));

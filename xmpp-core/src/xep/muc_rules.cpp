@@ -98,6 +98,18 @@ bool mayKick(Role actor_role, Affiliation actor_affiliation, Affiliation target_
   return target_affiliation <= actor_affiliation || target_affiliation <= Affiliation::None;
 }
 
+bool mayChangeRole(Role actor_role, Affiliation actor_affiliation, Role target_role,
+                   Affiliation target_affiliation, Role new_role) {
+  if (new_role == Role::None) return mayKick(actor_role, actor_affiliation, target_affiliation);
+  if (target_affiliation >= Affiliation::Admin) return false;
+  if (new_role == Role::Moderator || target_role == Role::Moderator) {
+    return actor_affiliation >= Affiliation::Admin;
+  }
+  if (actor_role != Role::Moderator) return false;
+  if (new_role >= target_role) return true;  // granting voice
+  return target_affiliation <= Affiliation::None || target_affiliation < actor_affiliation;
+}
+
 bool mayChangeAffiliation(Affiliation actor, Affiliation target_now, Affiliation target_new) {
   if (actor == Affiliation::Owner) return true;
   if (actor != Affiliation::Admin) return false;

@@ -43,6 +43,14 @@ bool nickTaken(std::string_view holder_bare, std::string_view joiner_bare);
 // §8.2: a moderator kicks; nobody kicks an owner or admin, or someone of higher affiliation.
 bool mayKick(Role actor_role, Affiliation actor_affiliation, Affiliation target_affiliation);
 
+// §8.2, §8.4-§8.6, §9.6-§9.7: whether an occupant may give another occupant `new_role`.
+// Kicking (none) follows mayKick. Voice (visitor ↔ participant) is a moderator's: nobody takes it
+// from an admin or owner, and a moderator takes it only from someone of lower affiliation (or
+// none). Moderator status is granted and revoked by admins and owners, never from an admin or
+// owner, whose moderator role comes with their affiliation.
+bool mayChangeRole(Role actor_role, Affiliation actor_affiliation, Role target_role,
+                   Affiliation target_affiliation, Role new_role);
+
 // §9, §10: owners change any affiliation; admins only among outcast/none/member and never an
 // admin's or owner's; others nothing.
 bool mayChangeAffiliation(Affiliation actor, Affiliation target_now, Affiliation target_new);

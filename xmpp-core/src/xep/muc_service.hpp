@@ -76,6 +76,7 @@ class MucService {
   xml::Element occupantIq(Room& room, const Stanza& stanza);
   xml::Element adminIq(Room& room, Stanza& stanza, const Occupant* actor, Effects& fx);
   void setAffiliation(Room& room, const std::string& bare, Affiliation affiliation, Effects& fx);
+  void setRole(Room& room, const std::string& nick, Role role);
   xml::Element ownerIq(Room& room, Stanza& stanza, Effects& fx);
   void destroy(Room& room, Effects& fx);
 
