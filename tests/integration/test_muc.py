@@ -594,3 +594,43 @@ def test_voice_and_moderator_status_change_hands(server):
         assert stanza_error(r)[1] == "not-allowed"
         r = admin_set(alice, "stage", "<item nick='Nobody' role='visitor'/>")
         assert stanza_error(r)[1] == "item-not-found"
+
+
+def room_notice(client, room, timeout=None):
+    """A message from the room itself carrying status codes (§10.2.1)."""
+    return client.wait_for(lambda e: e.tag == q("message") and e.get("from") == f"{room}@{SERVICE}"
+                           and codes(e), timeout)
+
+
+def test_status_codes_tell_occupants_what_the_configuration_changed(server):
+    """§10.2.1: 104 for any change, with 172/173 when the room becomes non-anonymous or
+    semi-anonymous and 170/171 when logging is switched on or off; §7.2.12: 170 and 100 in the
+    self-presence of someone entering a logged, non-anonymous room, and only there."""
+    with login(server, "alice") as alice, login(server, "bob") as bob:
+        join(alice, "codes", "Alice")
+        join(bob, "codes", "Bob")
+        for fields, expected in (({"roomname": "Codes"}, {"104"}),
+                                 ({"whois": "anyone"}, {"104", "172"}),
+                                 ({"whois": "moderators"}, {"104", "173"}),
+                                 ({"enablelogging": 1}, {"104", "170"})):
+            r = configure(alice, "codes", **fields)
+            assert r.get("type") == "result", stanza_error(r)
+            for c in (alice, bob):
+                notice = room_notice(c, "codes")
+                assert notice.get("type") == "groupchat"
+                assert codes(notice) == expected, fields
+        configure(alice, "codes", whois="anyone")
+        assert codes(room_notice(bob, "codes")) == {"104", "172"}
+
+        with login(server, "carol") as carol:
+            mine = join(carol, "codes", "Carol")
+            assert {"110", "100", "170"} <= codes(mine)
+            seen = presence_from(bob, "codes", "Carol")
+            assert not codes(seen) & {"100", "170", "110", "201"}
+
+        r = configure(alice, "codes", enablelogging=0)
+        assert codes(room_notice(bob, "codes")) == {"104", "171"}
+        form = alice.iq("get", f"<query xmlns='{MUC_OWNER}'/>", to=f"codes@{SERVICE}")
+        logging = [f for f in form.iter(q("field", NS_DATA))
+                   if f.get("var") == "muc#roomconfig_enablelogging"]
+        assert logging and logging[0].findtext(q("value", NS_DATA)) == "0"

@@ -155,3 +155,14 @@ TEST_CASE("kicking through a role change follows the kick rules") {
   CHECK_FALSE(mayChangeRole(Role::Moderator, Affiliation::Owner, Role::Moderator,
                             Affiliation::Admin, Role::None));
 }
+
+TEST_CASE("a configuration change tells occupants what it did to their privacy (§10.2.1)") {
+  using Codes = std::vector<std::string>;
+  const PrivacySettings quiet{false, false}, logged{true, false}, open{false, true};
+  CHECK(configChangeCodes(quiet, quiet) == Codes{"104"});
+  CHECK(configChangeCodes(quiet, logged) == Codes{"104", "170"});
+  CHECK(configChangeCodes(logged, quiet) == Codes{"104", "171"});
+  CHECK(configChangeCodes(quiet, open) == Codes{"104", "172"});
+  CHECK(configChangeCodes(open, quiet) == Codes{"104", "173"});
+  CHECK(configChangeCodes(logged, open) == Codes{"104", "171", "172"});
+}

@@ -74,9 +74,10 @@ void MucService::broadcastPresence(Room& room, const Occupant& occupant,
     if (viewer.jid == occupant.jid) {
       codes.insert(codes.begin(), "110");
     } else {
-      // Codes about the room (100, 201) concern the occupant alone; what happened (303, 307,
-      // 301) everyone.
-      std::erase_if(codes, [](const std::string& c) { return c == "100" || c == "201"; });
+      // Codes about the room (100, 170, 201) concern the occupant alone; what happened (303,
+      // 307, 301) everyone.
+      std::erase_if(codes,
+                    [](const std::string& c) { return c == "100" || c == "170" || c == "201"; });
     }
     addCodes(p, codes);
     send(room, viewer.jid, std::move(p));

@@ -43,6 +43,31 @@ void MucService::destroy(Room& room, Effects& fx) {
   }
 }
 
+// §10.2.1: occupants hear that the configuration changed (104), and what it changed about their
+// privacy (configChangeCodes). A room that became members-only sends away whoever is no member
+// (322, §9.4 and §15).
+void MucService::announceConfigChange(Room& room, const storage::MucRoomConfig& before,
+                                      Effects& fx) {
+  const auto& now = room.config;
+  const std::vector<std::string> codes =
+      configChangeCodes({before.logging, before.whois_anyone}, {now.logging, now.whois_anyone});
+  if (now.members_only && !before.members_only) {
+    std::vector<Occupant> outsiders;
+    for (const auto& o : room.occupants)
+      if (room.affiliationOf(o.jid.bareString()) < Affiliation::Member) outsiders.push_back(o);
+    for (const auto& o : outsiders) leave(room, o, nullptr, {"322"}, fx);
+  }
+  for (const auto& o : room.occupants) {
+    xml::Element m(std::string(ns::kClient), "message");
+    m.setAttr("type", "groupchat");
+    m.setAttr("from", room.jid.full());
+    m.setAttr("to", o.jid.full());
+    auto& x = m.addChild(std::string(kUserNs), "x");
+    for (const auto& code : codes) x.addChild(std::string(kUserNs), "status").setAttr("code", code);
+    send(room, o.jid, std::move(m));
+  }
+}
+
 xml::Element MucService::ownerIq(Room& room, Stanza& stanza, Effects& fx) {
   const xml::Element& query = *stanza.element.child("query", kOwnerNs);
   if (room.affiliationOf(stanza.from.bareString()) != Affiliation::Owner) {
@@ -78,6 +103,8 @@ xml::Element MucService::ownerIq(Room& room, Stanza& stanza, Effects& fx) {
                         std::vector<std::string>{bool01(c.change_subject)});
     fields.emplace_back("muc#roomconfig_historylength", "text-single", "Messages of history",
                         std::vector<std::string>{std::to_string(c.history_length)});
+    fields.emplace_back("muc#roomconfig_enablelogging", "boolean", "Archive the discussion",
+                        std::vector<std::string>{bool01(c.logging)});
     xml::Element reply = router::makeResult(stanza);
     reply.addChild(std::string(kOwnerNs), "query")
         .addChild(makeForm("form", "Room configuration", "", fields));
@@ -95,6 +122,7 @@ xml::Element MucService::ownerIq(Room& room, Stanza& stanza, Effects& fx) {
   room.fresh = false;
   room.locked = false;
   if (form->attrOr("type") == "cancel") return router::makeResult(stanza);
+  const storage::MucRoomConfig before = c;
   const bool was_persistent = c.persistent;
   auto values = submittedValues(*form);
   c.name = valueOf(values, "muc#roomconfig_roomname", c.name);
@@ -112,6 +140,8 @@ xml::Element MucService::ownerIq(Room& room, Stanza& stanza, Effects& fx) {
   c.history_length =
       std::clamp(intValue(valueOf(values, "muc#roomconfig_historylength", ""), c.history_length), 0,
                  kMaxHistory);
+  c.logging = isTrue(values, "muc#roomconfig_enablelogging", c.logging);
+  announceConfigChange(room, before, fx);
   if (c.persistent) {
     auto record = room.record();
     std::vector<std::string> history;

@@ -62,6 +62,7 @@ void MucService::join(Room& room, Stanza& stanza, const SessionPtr& session, boo
   if (session) session->directed_presence_targets.insert(stanza.to.full());
   std::vector<std::string> codes;
   if (room.config.whois_anyone) codes.push_back("100");
+  if (room.config.logging) codes.push_back("170");
   if (created) codes.push_back("201");
   broadcastPresence(room, occupant, codes);
 

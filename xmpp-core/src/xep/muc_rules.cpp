@@ -116,6 +116,14 @@ bool mayChangeAffiliation(Affiliation actor, Affiliation target_now, Affiliation
   return target_now < Affiliation::Admin && target_new < Affiliation::Admin;
 }
 
+std::vector<std::string> configChangeCodes(const PrivacySettings& before,
+                                           const PrivacySettings& now) {
+  std::vector<std::string> codes{"104"};
+  if (now.logging != before.logging) codes.push_back(now.logging ? "170" : "171");
+  if (now.non_anonymous != before.non_anonymous) codes.push_back(now.non_anonymous ? "172" : "173");
+  return codes;
+}
+
 bool mayChangeSubject(Role role, bool occupants_may_change) {
   if (role == Role::Moderator) return true;
   return occupants_may_change && role == Role::Participant;

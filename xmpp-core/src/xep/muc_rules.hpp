@@ -4,7 +4,9 @@
 // tested without a server (tests/unit/xep/muc_rules_test.cpp) and the room code only asks.
 
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace parley::xep::muc {
 
@@ -54,6 +56,16 @@ bool mayChangeRole(Role actor_role, Affiliation actor_affiliation, Role target_r
 // §9, §10: owners change any affiliation; admins only among outcast/none/member and never an
 // admin's or owner's; others nothing.
 bool mayChangeAffiliation(Affiliation actor, Affiliation target_now, Affiliation target_new);
+
+// What about a room's configuration concerns its occupants' privacy (§10.2.1).
+struct PrivacySettings {
+  bool logging = false;        // the discussion is archived
+  bool non_anonymous = false;  // everyone sees real JIDs
+};
+// The status codes of the message that tells occupants the configuration changed: always 104,
+// then 170/171 for logging switched on/off and 172/173 for becoming non-/semi-anonymous.
+std::vector<std::string> configChangeCodes(const PrivacySettings& before,
+                                           const PrivacySettings& now);
 
 // §8.1: moderators change the subject, participants too when the room allows it.
 bool mayChangeSubject(Role role, bool occupants_may_change);

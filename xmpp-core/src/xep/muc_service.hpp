@@ -79,6 +79,7 @@ class MucService {
   void setRole(Room& room, const std::string& nick, Role role);
   xml::Element ownerIq(Room& room, Stanza& stanza, Effects& fx);
   void destroy(Room& room, Effects& fx);
+  void announceConfigChange(Room& room, const storage::MucRoomConfig& before, Effects& fx);
 
   router::Router& router_;
   std::mutex mutex_;
