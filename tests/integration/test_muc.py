@@ -634,3 +634,62 @@ def test_status_codes_tell_occupants_what_the_configuration_changed(server):
         logging = [f for f in form.iter(q("field", NS_DATA))
                    if f.get("var") == "muc#roomconfig_enablelogging"]
         assert logging and logging[0].findtext(q("value", NS_DATA)) == "0"
+
+
+def invite(client, room, invitee, msg_id=None, reason="join us"):
+    msg_id = msg_id or f"inv-{time.monotonic_ns()}"
+    client.send(f"<message to='{room}@{SERVICE}' id='{msg_id}'><x xmlns='{MUC_USER}'>"
+                f"<invite to='{invitee}'><reason>{reason}</reason></invite></x></message>")
+    return msg_id
+
+
+def invitation(client, room):
+    return client.wait_for(lambda e: e.tag == q("message") and e.get("from") == f"{room}@{SERVICE}"
+                           and e.find(f"{q('x', MUC_USER)}/{q('invite', MUC_USER)}") is not None)
+
+
+def test_an_invitation_to_a_members_only_room_makes_the_invitee_a_member(server):
+    """§7.8.2: an owner's (or admin's) invitation to a members-only room adds the invitee to the
+    member list, which a persistent room keeps in PostgreSQL; a member invites only when the
+    room lets members invite."""
+    with login(server, "alice") as alice, login(server, "erin") as erin, \
+            login(server, "bob") as bob:
+        join(alice, "inner", "Alice")
+        join(bob, "inner", "Bob")
+        r = configure(alice, "inner", membersonly=1, persistentroom=1)
+        assert r.get("type") == "result", stanza_error(r)
+        # Bob is no member: the room sends him away (322).
+        out = presence_from(bob, "inner", "Bob", lambda e: e.get("type") == "unavailable")
+        assert {"110", "322"} <= codes(out)
+        assert stanza_error(join(erin, "inner", "Erin"))[1] == "registration-required"
+
+        invite(alice, "inner", f"erin@{DOMAIN}")
+        got = invitation(erin, "inner")
+        inv = got.find(f"{q('x', MUC_USER)}/{q('invite', MUC_USER)}")
+        assert inv.get("from") == alice.jid
+        assert inv.findtext(q("reason", MUC_USER)) == "join us"
+        mine = join(erin, "inner", "Erin")
+        assert mine.get("type") is None, stanza_error(mine)
+        assert item(mine).get("affiliation") == "member"
+
+        # A member's invitation is refused until the room lets members invite.
+        msg_id = invite(erin, "inner", f"bob@{DOMAIN}")
+        err = erin.wait_for(lambda e: e.get("id") == msg_id and e.get("type") == "error")
+        assert stanza_error(err)[1] == "forbidden"
+        assert stanza_error(join(bob, "inner", "Bob"))[1] == "registration-required"
+        r = configure(alice, "inner", allowinvites=1)
+        assert r.get("type") == "result", stanza_error(r)
+        invite(erin, "inner", f"bob@{DOMAIN}")
+        invitation(bob, "inner")
+        assert join(bob, "inner", "Bob").get("type") is None
+
+        members = alice.iq("get", f"<query xmlns='{MUC_ADMIN}'><item affiliation='member'/>"
+                           "</query>", to=f"inner@{SERVICE}")
+        assert {i.get("jid") for i in members.iter(q("item", MUC_ADMIN))} == \
+            {f"erin@{DOMAIN}", f"bob@{DOMAIN}"}
+
+    server.restart()
+    with login(server, "erin") as erin:
+        mine = join(erin, "inner", "Erin")
+        assert mine.get("type") is None, stanza_error(mine)
+        assert item(mine).get("affiliation") == "member"

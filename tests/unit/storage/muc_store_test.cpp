@@ -23,6 +23,7 @@ TEST_CASE("muc: rooms, affiliations and history", "[storage][muc]") {
   room.config.max_users = 10;
   room.config.history_length = 2;
   room.config.logging = true;
+  room.config.allow_invites = true;
   room.subject = "Welcome";
   room.subject_by = "Alice";
   room.affiliations = {{"alice@example.org", "owner"}, {"bob@example.org", "member"}};
@@ -37,6 +38,7 @@ TEST_CASE("muc: rooms, affiliations and history", "[storage][muc]") {
   CHECK(loaded->config.password == std::optional<std::string>("s3cret"));
   CHECK(loaded->config.max_users == 10);
   CHECK(loaded->config.logging);
+  CHECK(loaded->config.allow_invites);
   CHECK(loaded->subject == "Welcome");
   CHECK(loaded->subject_by == "Alice");
   CHECK(loaded->affiliations == room.affiliations);

@@ -166,3 +166,12 @@ TEST_CASE("a configuration change tells occupants what it did to their privacy (
   CHECK(configChangeCodes(open, quiet) == Codes{"104", "173"});
   CHECK(configChangeCodes(logged, open) == Codes{"104", "171", "172"});
 }
+
+TEST_CASE("who may invite to a members-only room (§7.8.2)") {
+  CHECK(mayInviteToMembersOnly(Affiliation::Owner, false));
+  CHECK(mayInviteToMembersOnly(Affiliation::Admin, false));
+  CHECK_FALSE(mayInviteToMembersOnly(Affiliation::Member, false));
+  CHECK(mayInviteToMembersOnly(Affiliation::Member, true));
+  CHECK_FALSE(mayInviteToMembersOnly(Affiliation::None, true));
+  CHECK_FALSE(mayInviteToMembersOnly(Affiliation::Outcast, true));
+}

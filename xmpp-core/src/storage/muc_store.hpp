@@ -21,7 +21,8 @@ struct MucRoomConfig {
   int max_users = 0;                    // 0: no limit
   bool change_subject = false;          // participants may change the subject
   int history_length = 20;
-  bool logging = false;  // muc#roomconfig_enablelogging: the discussion is archived (170/171)
+  bool logging = false;        // muc#roomconfig_enablelogging: the discussion is archived (170/171)
+  bool allow_invites = false;  // muc#roomconfig_allowinvites: members invite to members-only
 };
 
 struct MucRoomRecord {

@@ -97,7 +97,7 @@ Task<void> MucService::onMessage(Stanza& stanza, const SessionPtr& session) {
     if (const xml::Element* x = stanza.element.child("x", kUserNs))
       invitation = x->child("invite", kUserNs);
     if (stanza.to.isBare() && invitation && type != "groupchat") {
-      invite(*room, sender, *invitation, stanza, session);
+      invite(*room, sender, *invitation, stanza, session, fx);
     } else if (!sender) {
       router_.bounce(session, stanza.element, "not-acceptable",
                      "Only occupants may send messages to this room.");

@@ -105,6 +105,9 @@ xml::Element MucService::ownerIq(Room& room, Stanza& stanza, Effects& fx) {
                         std::vector<std::string>{std::to_string(c.history_length)});
     fields.emplace_back("muc#roomconfig_enablelogging", "boolean", "Archive the discussion",
                         std::vector<std::string>{bool01(c.logging)});
+    fields.emplace_back("muc#roomconfig_allowinvites", "boolean",
+                        "Members invite others to a members-only room",
+                        std::vector<std::string>{bool01(c.allow_invites)});
     xml::Element reply = router::makeResult(stanza);
     reply.addChild(std::string(kOwnerNs), "query")
         .addChild(makeForm("form", "Room configuration", "", fields));
@@ -141,6 +144,7 @@ xml::Element MucService::ownerIq(Room& room, Stanza& stanza, Effects& fx) {
       std::clamp(intValue(valueOf(values, "muc#roomconfig_historylength", ""), c.history_length), 0,
                  kMaxHistory);
   c.logging = isTrue(values, "muc#roomconfig_enablelogging", c.logging);
+  c.allow_invites = isTrue(values, "muc#roomconfig_allowinvites", c.allow_invites);
   announceConfigChange(room, before, fx);
   if (c.persistent) {
     auto record = room.record();

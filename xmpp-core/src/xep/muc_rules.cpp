@@ -116,6 +116,11 @@ bool mayChangeAffiliation(Affiliation actor, Affiliation target_now, Affiliation
   return target_now < Affiliation::Admin && target_new < Affiliation::Admin;
 }
 
+bool mayInviteToMembersOnly(Affiliation inviter, bool members_may_invite) {
+  if (inviter >= Affiliation::Admin) return true;
+  return members_may_invite && inviter == Affiliation::Member;
+}
+
 std::vector<std::string> configChangeCodes(const PrivacySettings& before,
                                            const PrivacySettings& now) {
   std::vector<std::string> codes{"104"};

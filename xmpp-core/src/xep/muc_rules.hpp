@@ -57,6 +57,10 @@ bool mayChangeRole(Role actor_role, Affiliation actor_affiliation, Role target_r
 // admin's or owner's; others nothing.
 bool mayChangeAffiliation(Affiliation actor, Affiliation target_now, Affiliation target_new);
 
+// §7.8.2: who may invite to a members-only room (and so make the invitee a member): admins and
+// owners, and members when the room lets them.
+bool mayInviteToMembersOnly(Affiliation inviter, bool members_may_invite);
+
 // What about a room's configuration concerns its occupants' privacy (§10.2.1).
 struct PrivacySettings {
   bool logging = false;        // the discussion is archived

@@ -70,7 +70,7 @@ class MucService {
   void privateMessage(Room& room, const Occupant& sender, Stanza& stanza,
                       const SessionPtr& session);
   void invite(Room& room, const Occupant* sender, const xml::Element& invitation, Stanza& stanza,
-              const SessionPtr& session);
+              const SessionPtr& session, Effects& fx);
 
   xml::Element roomInfo(const Room& room, const Stanza& stanza) const;
   xml::Element occupantIq(Room& room, const Stanza& stanza);
