@@ -7,6 +7,8 @@ changes, a persistent room and its affiliations survive a restart, the service a
 answer disco, and a room message passes the policy chain like a 1:1 message (the e2ee module
 refuses an OMEMO message and nobody in the room receives it)."""
 
+import re
+import subprocess
 import time
 
 from xmpp_helpers import DOMAIN, NS_DISCO_INFO, NS_PING, RawClient, q, stanza_error
@@ -693,3 +695,47 @@ def test_an_invitation_to_a_members_only_room_makes_the_invitee_a_member(server)
         mine = join(erin, "inner", "Erin")
         assert mine.get("type") is None, stanza_error(mine)
         assert item(mine).get("affiliation") == "member"
+
+
+def stored_room_password_columns(server, room):
+    conninfo = re.search(r'^\s*conninfo: "(.*)"$', server.config.read_text(), re.M).group(1)
+    sql = (f"SELECT coalesce(password, '<null>') || '|' || coalesce(password_hash, '<null>')"
+           f" FROM muc_rooms WHERE jid = '{room}@{SERVICE}'")
+    res = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql],
+                         capture_output=True, text=True, check=True)
+    return res.stdout.strip().split("|")
+
+
+def test_room_passwords_are_stored_hashed_and_never_shown(server):
+    """A password-protected persistent room keeps a salted PBKDF2 hash, not the password; the
+    owner's form shows the secret empty; the right password opens the room, a wrong one does
+    not, before and after a restart, and resubmitting the form without a secret keeps it."""
+    with login(server, "alice") as alice, login(server, "bob") as bob:
+        join(alice, "vault", "Alice")
+        r = configure(alice, "vault", persistentroom=1, passwordprotectedroom=1,
+                      roomsecret="open sesame")
+        assert r.get("type") == "result", stanza_error(r)
+        plain, hashed = stored_room_password_columns(server, "vault")
+        assert plain == "<null>"
+        assert hashed.startswith("pbkdf2-sha256$") and "open sesame" not in hashed
+
+        form = alice.iq("get", f"<query xmlns='{MUC_OWNER}'/>", to=f"vault@{SERVICE}")
+        values = {f.get("var"): f.findtext(q("value", NS_DATA)) for f in form.iter(q("field", NS_DATA))}
+        assert values["muc#roomconfig_passwordprotectedroom"] == "1"
+        assert not values.get("muc#roomconfig_roomsecret")
+        # Submitting the form back as shown (secret empty) keeps the password.
+        r = configure(alice, "vault", roomname="Vault", passwordprotectedroom=1)
+        assert r.get("type") == "result", stanza_error(r)
+        assert stored_room_password_columns(server, "vault")[1] == hashed
+
+        err = join(bob, "vault", "Bob", extra="<password>open sesame!</password>")
+        assert stanza_error(err)[1] == "not-authorized"
+        assert join(bob, "vault", "Bob", extra="<password>open sesame</password>").get("type") is None
+
+    server.restart()
+    with login(server, "bob") as bob, login(server, "carol") as carol:
+        assert stanza_error(join(carol, "vault", "Carol"))[1] == "not-authorized"
+        err = join(carol, "vault", "Carol", extra="<password>Open sesame</password>")
+        assert stanza_error(err)[1] == "not-authorized"
+        mine = join(bob, "vault", "Bob", extra="<password>open sesame</password>")
+        assert mine.get("type") is None, stanza_error(mine)

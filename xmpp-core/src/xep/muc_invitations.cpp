@@ -1,5 +1,6 @@
 // XEP-0045 §7.8.2 mediated invitations: an occupant asks the room to invite someone; the room
-// passes the invitation on in its own name, with the password the invitee will need. In a
+// passes the invitation on in its own name (without a password: the room keeps only its hash,
+// xep/muc_password, so the inviter tells the invitee the password if there is one). In a
 // members-only room only those who may grant membership invite (admins and owners, members when
 // the room allows it), and the invitation makes the invitee a member (stored with the room's
 // other affiliations), so it can enter.
@@ -39,8 +40,6 @@ void MucService::invite(Room& room, const Occupant* sender, const xml::Element& 
   auto& inv = x.addChild(std::string(kUserNs), "invite");
   inv.setAttr("from", stanza.from.full());
   if (const auto* reason = invitation.child("reason", kUserNs)) inv.addChild(*reason);
-  if (room.config.password)
-    x.addChild(std::string(kUserNs), "password").addText(*room.config.password);
   router_.sendFromServer(std::move(m));
 }
 

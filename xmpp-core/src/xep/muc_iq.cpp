@@ -48,7 +48,7 @@ xml::Element MucService::roomInfo(const Room& room, const Stanza& stanza) const 
         std::string(c.members_only ? "muc_membersonly" : "muc_open"),
         std::string(c.moderated ? "muc_moderated" : "muc_unmoderated"),
         std::string(c.whois_anyone ? "muc_nonanonymous" : "muc_semianonymous"),
-        std::string(c.password ? "muc_passwordprotected" : "muc_unsecured"),
+        std::string(c.password_hash ? "muc_passwordprotected" : "muc_unsecured"),
         std::string(kOccupantIdNs), std::string(kSelfPingOptimization)}) {
     q.addChild(std::string(kInfoNs), "feature").setAttr("var", f);
   }
@@ -80,6 +80,10 @@ Task<void> MucService::onIq(Stanza& stanza, const SessionPtr& session) {
     }
     co_return;
   }
+  std::optional<std::string> secret_hash;
+  if (!to_occupant && payload->is("query", kOwnerNs) && type == "set") {
+    secret_hash = co_await hashSubmittedSecret(*payload);
+  }
   Effects fx;
   xml::Element reply;
   bool destroyed = false;
@@ -95,7 +99,7 @@ Task<void> MucService::onIq(Stanza& stanza, const SessionPtr& session) {
     } else if (payload->is("query", kAdminNs)) {
       reply = adminIq(*room, stanza, room->byJid(stanza.from), fx);
     } else if (payload->is("query", kOwnerNs)) {
-      reply = ownerIq(*room, stanza, fx);
+      reply = ownerIq(*room, stanza, secret_hash, fx);
     } else {
       reply = router::makeStanzaError(stanza.element, "feature-not-implemented",
                                       "Rooms do not answer " + payload->ns() + ".");

@@ -2,6 +2,7 @@
 
 #include "parley/xml/serializer.hpp"
 #include "xep/data_form.hpp"
+#include "xep/muc_password.hpp"
 #include "xep/muc_service.hpp"
 
 namespace parley::xep::muc {
@@ -68,7 +69,17 @@ void MucService::announceConfigChange(Room& room, const storage::MucRoomConfig& 
   }
 }
 
-xml::Element MucService::ownerIq(Room& room, Stanza& stanza, Effects& fx) {
+Task<std::optional<std::string>> MucService::hashSubmittedSecret(const xml::Element& query) {
+  const xml::Element* form = query.child("x", kDataFormsNs);
+  if (!form) co_return std::nullopt;
+  const std::string secret = valueOf(submittedValues(*form), "muc#roomconfig_roomsecret", "");
+  if (secret.empty()) co_return std::nullopt;
+  auto job = [secret](pqxx::connection&) { return hashRoomPassword(secret); };
+  co_return co_await router_.ctx().db().run(std::move(job));
+}
+
+xml::Element MucService::ownerIq(Room& room, Stanza& stanza,
+                                 const std::optional<std::string>& secret_hash, Effects& fx) {
   const xml::Element& query = *stanza.element.child("query", kOwnerNs);
   if (room.affiliationOf(stanza.from.bareString()) != Affiliation::Owner) {
     return router::makeStanzaError(stanza.element, "forbidden",
@@ -90,9 +101,9 @@ xml::Element MucService::ownerIq(Room& room, Stanza& stanza, Effects& fx) {
     fields.emplace_back("muc#roomconfig_moderatedroom", "boolean", "Moderated",
                         std::vector<std::string>{bool01(c.moderated)});
     fields.emplace_back("muc#roomconfig_passwordprotectedroom", "boolean", "Password protected",
-                        std::vector<std::string>{bool01(c.password.has_value())});
+                        std::vector<std::string>{bool01(c.password_hash.has_value())});
     fields.emplace_back("muc#roomconfig_roomsecret", "text-private", "Password",
-                        std::vector<std::string>{c.password.value_or("")});
+                        std::vector<std::string>{""});  // only its hash is kept
     fields.emplace_back(
         "muc#roomconfig_whois", "list-single", "Who may see real JIDs",
         std::vector<std::string>{c.whois_anyone ? "anyone" : "moderators"},
@@ -132,10 +143,14 @@ xml::Element MucService::ownerIq(Room& room, Stanza& stanza, Effects& fx) {
   c.persistent = isTrue(values, "muc#roomconfig_persistentroom", c.persistent);
   c.members_only = isTrue(values, "muc#roomconfig_membersonly", c.members_only);
   c.moderated = isTrue(values, "muc#roomconfig_moderatedroom", c.moderated);
-  const bool protect =
-      isTrue(values, "muc#roomconfig_passwordprotectedroom", c.password.has_value());
-  const std::string secret = valueOf(values, "muc#roomconfig_roomsecret", c.password.value_or(""));
-  c.password = protect ? std::optional<std::string>(secret) : std::nullopt;
+  // The form shows the secret empty: submitted back so, the password stays as it was.
+  const bool protect = isTrue(values, "muc#roomconfig_passwordprotectedroom",
+                              c.password_hash.has_value() || secret_hash.has_value());
+  if (!protect) {
+    c.password_hash.reset();
+  } else if (secret_hash) {
+    c.password_hash = secret_hash;
+  }
   c.whois_anyone =
       valueOf(values, "muc#roomconfig_whois", c.whois_anyone ? "anyone" : "moderators") == "anyone";
   c.max_users = std::max(0, intValue(valueOf(values, "muc#roomconfig_maxusers", ""), c.max_users));

@@ -2,12 +2,31 @@
 // and leaving (§7.14).
 
 #include "xep/muc_occupant_id.hpp"
+#include "xep/muc_password.hpp"
 #include "xep/muc_service.hpp"
 
 namespace parley::xep::muc {
 
+// The password a joining client offers, checked off the io threads (PBKDF2 is slow by design)
+// against the room's hash as it was read; join() accepts it only if the hash is still the same.
+Task<PasswordCheck> MucService::checkPassword(RoomPtr room, const Stanza& stanza) {
+  PasswordCheck check;
+  const xml::Element* x = stanza.element.child("x", kMucNs);
+  if (!x || !x->child("password", kMucNs)) co_return check;
+  {
+    std::lock_guard lock(room->mutex);
+    check.hash = room->config.password_hash.value_or("");
+  }
+  if (check.hash.empty()) co_return check;
+  auto job = [hash = check.hash, offered = x->childText("password", kMucNs)](pqxx::connection&) {
+    return roomPasswordMatches(hash, offered);
+  };
+  check.matches = co_await router_.ctx().db().run(std::move(job));
+  co_return check;
+}
+
 void MucService::join(Room& room, Stanza& stanza, const SessionPtr& session, bool created,
-                      Effects& fx) {
+                      const PasswordCheck& password, Effects& fx) {
   const std::string nick = stanza.to.resource();
   const std::string bare = stanza.from.bareString();
   const Affiliation affiliation = room.affiliationOf(bare);
@@ -19,11 +38,9 @@ void MucService::join(Room& room, Stanza& stanza, const SessionPtr& session, boo
   muc::JoinRequest request;
   request.affiliation = affiliation;
   request.members_only = room.config.members_only;
-  request.password_protected = room.config.password.has_value();
+  request.password_protected = room.config.password_hash.has_value();
+  request.password_matches = password.matches && room.config.password_hash == password.hash;
   const xml::Element* x = stanza.element.child("x", kMucNs);
-  if (room.config.password && x) {
-    request.password_matches = x->childText("password", kMucNs) == *room.config.password;
-  }
   request.occupants = room.occupants.size();
   request.max_users = static_cast<size_t>(std::max(0, room.config.max_users));
   if (const Occupant* holder = room.byNick(nick)) {
@@ -144,6 +161,8 @@ Task<void> MucService::onPresence(Stanza& stanza, const SessionPtr& session) {
   Effects fx;
   for (int attempt = 0; attempt < 3; ++attempt) {
     RoomPtr room = co_await findRoom(room_jid);
+    PasswordCheck password;
+    if (room && type.empty()) password = co_await checkPassword(room, stanza);
     if (!room) {
       if (type == "unavailable") co_return;
       room = createRoom(stanza.to.bare(), bare);
@@ -159,7 +178,7 @@ Task<void> MucService::onPresence(Stanza& stanza, const SessionPtr& session) {
         if (session) session->directed_presence_targets.erase(stanza.to.full());
       }
     } else if (!me) {
-      join(*room, stanza, session, created, fx);
+      join(*room, stanza, session, created, password, fx);
       if (room->occupants.empty() && created) room->gone = true;  // a refused creation
     } else if (me->nick != stanza.to.resource()) {
       const std::string nick = stanza.to.resource();

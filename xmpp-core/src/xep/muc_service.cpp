@@ -5,6 +5,7 @@
 #include "storage/server_secret_store.hpp"
 #include "util/log.hpp"
 #include "xep/muc_occupant_id.hpp"
+#include "xep/muc_password.hpp"
 #include "xep/services.hpp"
 
 namespace parley::xep::muc {
@@ -18,7 +19,16 @@ Task<RoomPtr> MucService::findRoom(std::string jid) {
       rooms_.erase(it);
     }
   }
-  auto job = [jid](pqxx::connection& c) { return storage::loadMucRoom(c, jid); };
+  auto job = [jid](pqxx::connection& c) {
+    auto record = storage::loadMucRoom(c, jid);
+    if (record && record->legacy_password) {
+      // Written before room passwords were hashed (schemas/013): hash it now, once.
+      record->config.password_hash = hashRoomPassword(*record->legacy_password);
+      storage::setMucRoomPasswordHash(c, jid, *record->config.password_hash);
+      record->legacy_password.reset();
+    }
+    return record;
+  };
   std::optional<storage::MucRoomRecord> record = co_await router_.ctx().db().run(std::move(job));
   if (!record) co_return nullptr;
   RoomPtr room = roomFromRecord(*record);

@@ -30,6 +30,12 @@ namespace parley::xep::muc {
 using router::SessionPtr;
 using router::Task;
 
+// A joining client's password, checked against the room's hash as it was then (checkPassword).
+struct PasswordCheck {
+  std::string hash;  // empty: nothing was checked
+  bool matches = false;
+};
+
 class MucService {
  public:
   explicit MucService(router::Router& router) : router_(router) {}
@@ -53,7 +59,12 @@ class MucService {
 
   // The rest runs under the room's mutex.
 
-  void join(Room& room, Stanza& stanza, const SessionPtr& session, bool created, Effects& fx);
+  Task<PasswordCheck> checkPassword(RoomPtr room, const Stanza& stanza);
+  // A new room password from an owner's form, hashed off the io threads; nullopt when none.
+  Task<std::optional<std::string>> hashSubmittedSecret(const xml::Element& query);
+
+  void join(Room& room, Stanza& stanza, const SessionPtr& session, bool created,
+            const PasswordCheck& password, Effects& fx);
   void leave(Room& room, const Occupant& occupant, const xml::Element* presence,
              std::vector<std::string> codes, Effects& fx);
   void changeNick(Room& room, Occupant& occupant, const std::string& nick, Stanza& stanza);
@@ -77,7 +88,8 @@ class MucService {
   xml::Element adminIq(Room& room, Stanza& stanza, const Occupant* actor, Effects& fx);
   void setAffiliation(Room& room, const std::string& bare, Affiliation affiliation, Effects& fx);
   void setRole(Room& room, const std::string& nick, Role role);
-  xml::Element ownerIq(Room& room, Stanza& stanza, Effects& fx);
+  xml::Element ownerIq(Room& room, Stanza& stanza, const std::optional<std::string>& secret_hash,
+                       Effects& fx);
   void destroy(Room& room, Effects& fx);
   void announceConfigChange(Room& room, const storage::MucRoomConfig& before, Effects& fx);
 
