@@ -7,9 +7,11 @@ changes, a persistent room and its affiliations survive a restart, the service a
 answer disco, and a room message passes the policy chain like a 1:1 message (the e2ee module
 refuses an OMEMO message and nobody in the room receives it)."""
 
+import re
+import subprocess
 import time
 
-from xmpp_helpers import DOMAIN, NS_DISCO_INFO, RawClient, q, stanza_error
+from xmpp_helpers import DOMAIN, NS_DISCO_INFO, NS_PING, RawClient, q, stanza_error
 
 MUC = "http://jabber.org/protocol/muc"
 MUC_USER = "http://jabber.org/protocol/muc#user"
@@ -430,3 +432,310 @@ def test_many_occupants_join_and_talk_at_once(server):
     finally:
         for c in clients:
             c.close()
+
+
+NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
+
+
+def occupant_id(stanza):
+    ids = stanza.findall(q("occupant-id", NS_OCCUPANT_ID))
+    assert len(ids) <= 1, "a room stanza carries one occupant-id"
+    return ids[0].get("id") if ids else None
+
+
+def test_occupant_ids_are_stable_per_user_and_forgeries_are_stripped(server):
+    """XEP-0421: every presence and groupchat message from the room carries the sender's
+    occupant-id; it stays the same when the user rejoins (another resource, another nick) and
+    differs between users and rooms; one a client sends is replaced by the room's."""
+    with login(server, "alice") as alice, login(server, "bob") as bob:
+        mine = join(alice, "ids", "Alice")
+        alice_id = occupant_id(mine)
+        assert alice_id and len(alice_id) >= 16
+        bobs = join(bob, "ids", "Bob")
+        bob_id = occupant_id(bobs)
+        assert bob_id and bob_id != alice_id
+        assert occupant_id(presence_from(bob, "ids", "Alice")) == alice_id
+        assert occupant_id(presence_from(alice, "ids", "Bob")) == bob_id
+
+        # A forged id (Alice's) in Bob's message is replaced by Bob's own.
+        say(bob, "ids", "trust me, I am Alice",
+            extra=f"<occupant-id xmlns='{NS_OCCUPANT_ID}' id='{alice_id}'/>")
+        for c in (alice, bob):
+            assert occupant_id(groupchat(c, "trust me, I am Alice")) == bob_id
+        # And in his presence too.
+        bob.send(f"<presence to='ids@{SERVICE}/Bob'><status>away</status>"
+                 f"<occupant-id xmlns='{NS_OCCUPANT_ID}' id='{alice_id}'/></presence>")
+        update = presence_from(alice, "ids", "Bob", lambda e: e.findtext(q("status")) == "away")
+        assert occupant_id(update) == bob_id
+
+        bob.send(f"<presence to='ids@{SERVICE}/Bob' type='unavailable'/>")
+        gone = presence_from(alice, "ids", "Bob", lambda e: e.get("type") == "unavailable")
+        assert occupant_id(gone) == bob_id
+
+        # Bob comes back from another resource under another nick: the same id, also on the
+        # history the room replays.
+        with login(server, "bob", resource="phone") as phone:
+            again = join(phone, "ids", "Robert")
+            assert occupant_id(again) == bob_id
+            assert occupant_id(groupchat(phone, "trust me, I am Alice")) == bob_id
+            say(phone, "ids", "back again")
+            assert occupant_id(groupchat(alice, "back again")) == bob_id
+            # The same user has another id in another room.
+            other = join(phone, "ids-elsewhere", "Robert")
+            assert occupant_id(other) not in (None, bob_id)
+
+        info = alice.iq("get", f"<query xmlns='{NS_DISCO_INFO}'/>", to=f"ids@{SERVICE}")
+        assert NS_OCCUPANT_ID in {f.get("var") for f in info.iter(q("feature", NS_DISCO_INFO))}
+
+    # The key survives a restart (it lives in PostgreSQL), and so does every id.
+    server.restart()
+    with login(server, "bob") as bob:
+        assert occupant_id(join(bob, "ids", "Bob")) == bob_id
+
+
+def ping(client, to):
+    return client.iq("get", f"<ping xmlns='{NS_PING}'/>", to=to)
+
+
+def test_self_ping_tells_a_client_whether_it_is_still_joined(server):
+    """XEP-0410: the room answers a ping to the sender's own occupant JID itself: a result
+    while that full JID is joined under that nick, not-acceptable when it is not joined,
+    item-not-found when it is joined but under another nick now."""
+    with login(server, "alice") as alice, login(server, "alice", resource="tablet") as tablet, \
+            login(server, "bob") as bob:
+        join(alice, "pings", "Alice")
+        r = ping(alice, f"pings@{SERVICE}/Alice")
+        assert r.get("type") == "result", stanza_error(r)
+        assert r.get("from") == f"pings@{SERVICE}/Alice"
+
+        # Alice's other resource is not joined, nor is Bob: whichever nick they ping.
+        for client, nick in ((tablet, "Alice"), (bob, "Alice"), (bob, "Bob")):
+            r = ping(client, f"pings@{SERVICE}/{nick}")
+            assert r.get("type") == "error"
+            assert stanza_error(r)[1] == "not-acceptable"
+            assert r.find(q("error")).get("by") == f"pings@{SERVICE}"
+        # A room that does not exist knows nobody either.
+        r = ping(bob, f"nowhere@{SERVICE}/Bob")
+        assert stanza_error(r)[1] == "not-acceptable"
+
+        join(bob, "pings", "Bob")  # keeps the room alive when Alice leaves below
+        # Renamed by another client of hers: the old nick is gone, she is still in.
+        alice.send(f"<presence to='pings@{SERVICE}/Alicia'/>")
+        presence_from(alice, "pings", "Alicia", lambda e: "110" in codes(e))
+        r = ping(alice, f"pings@{SERVICE}/Alice")
+        assert stanza_error(r)[1] == "item-not-found"
+        assert ping(alice, f"pings@{SERVICE}/Alicia").get("type") == "result"
+
+        # After leaving, the same ping says she is out.
+        alice.send(f"<presence to='pings@{SERVICE}/Alicia' type='unavailable'/>")
+        presence_from(alice, "pings", "Alicia", lambda e: e.get("type") == "unavailable")
+        r = ping(alice, f"pings@{SERVICE}/Alicia")
+        assert stanza_error(r)[1] == "not-acceptable"
+
+
+def test_rooms_advertise_the_self_ping_optimization(server):
+    with login(server, "alice") as alice:
+        join(alice, "pinged", "Alice")
+        info = alice.iq("get", f"<query xmlns='{NS_DISCO_INFO}'/>", to=f"pinged@{SERVICE}")
+        features = {f.get("var") for f in info.iter(q("feature", NS_DISCO_INFO))}
+        assert "http://jabber.org/protocol/muc#self-ping-optimization" in features
+
+
+def role_is(role):
+    return lambda e: item(e) is not None and item(e).get("role") == role
+
+
+def test_voice_and_moderator_status_change_hands(server):
+    """§8.5-§8.6 and §9.6-§9.7: moderators take and give voice, admins and owners grant and
+    revoke moderator status; every occupant sees the new role; a visitor's message is refused
+    with forbidden and reaches nobody."""
+    with login(server, "alice") as alice, login(server, "bob") as bob, \
+            login(server, "carol") as carol:
+        join(alice, "stage", "Alice")
+        join(bob, "stage", "Bob")
+        join(carol, "stage", "Carol")
+        r = admin_set(carol, "stage", "<item nick='Bob' role='visitor'/>")
+        assert stanza_error(r)[1] == "not-allowed"
+
+        r = admin_set(alice, "stage", "<item nick='Bob' role='visitor'><reason>hush</reason></item>")
+        assert r.get("type") == "result", stanza_error(r)
+        presence_from(carol, "stage", "Bob", role_is("visitor"))
+        own = presence_from(bob, "stage", "Bob", role_is("visitor"))
+        assert "110" in codes(own)
+        say(bob, "stage", "can you hear me", msg_id="v1")
+        err = bob.wait_for(lambda e: e.get("id") == "v1" and e.get("type") == "error")
+        assert stanza_error(err)[1] == "forbidden"
+        assert no_message(carol, "can you hear me")
+
+        r = admin_set(alice, "stage", "<item nick='Bob' role='participant'/>")
+        assert r.get("type") == "result", stanza_error(r)
+        presence_from(carol, "stage", "Bob", role_is("participant"))
+        say(bob, "stage", "now you can")
+        groupchat(carol, "now you can")
+
+        # The owner makes Carol a moderator; she may then silence Bob, not the owner.
+        r = admin_set(alice, "stage", "<item nick='Carol' role='moderator'/>")
+        assert r.get("type") == "result", stanza_error(r)
+        seen = presence_from(bob, "stage", "Carol", role_is("moderator"))
+        assert item(seen).get("affiliation") == "none"
+        r = admin_set(carol, "stage", "<item nick='Bob' role='visitor'/>")
+        assert r.get("type") == "result", stanza_error(r)
+        presence_from(alice, "stage", "Bob", role_is("visitor"))
+        for change in ("visitor", "participant"):
+            r = admin_set(carol, "stage", f"<item nick='Alice' role='{change}'/>")
+            assert stanza_error(r)[1] == "not-allowed"
+        # A moderator who is no admin does not make moderators.
+        r = admin_set(carol, "stage", "<item nick='Bob' role='moderator'/>")
+        assert stanza_error(r)[1] == "not-allowed"
+
+        # The owner takes Carol's moderator status back.
+        r = admin_set(alice, "stage", "<item nick='Carol' role='participant'/>")
+        assert r.get("type") == "result", stanza_error(r)
+        presence_from(bob, "stage", "Carol", role_is("participant"))
+        r = admin_set(carol, "stage", "<item nick='Bob' role='participant'/>")
+        assert stanza_error(r)[1] == "not-allowed"
+        r = admin_set(alice, "stage", "<item nick='Nobody' role='visitor'/>")
+        assert stanza_error(r)[1] == "item-not-found"
+
+
+def room_notice(client, room, timeout=None):
+    """A message from the room itself carrying status codes (§10.2.1)."""
+    return client.wait_for(lambda e: e.tag == q("message") and e.get("from") == f"{room}@{SERVICE}"
+                           and codes(e), timeout)
+
+
+def test_status_codes_tell_occupants_what_the_configuration_changed(server):
+    """§10.2.1: 104 for any change, with 172/173 when the room becomes non-anonymous or
+    semi-anonymous and 170/171 when logging is switched on or off; §7.2.12: 170 and 100 in the
+    self-presence of someone entering a logged, non-anonymous room, and only there."""
+    with login(server, "alice") as alice, login(server, "bob") as bob:
+        join(alice, "codes", "Alice")
+        join(bob, "codes", "Bob")
+        for fields, expected in (({"roomname": "Codes"}, {"104"}),
+                                 ({"whois": "anyone"}, {"104", "172"}),
+                                 ({"whois": "moderators"}, {"104", "173"}),
+                                 ({"enablelogging": 1}, {"104", "170"})):
+            r = configure(alice, "codes", **fields)
+            assert r.get("type") == "result", stanza_error(r)
+            for c in (alice, bob):
+                notice = room_notice(c, "codes")
+                assert notice.get("type") == "groupchat"
+                assert codes(notice) == expected, fields
+        configure(alice, "codes", whois="anyone")
+        assert codes(room_notice(bob, "codes")) == {"104", "172"}
+
+        with login(server, "carol") as carol:
+            mine = join(carol, "codes", "Carol")
+            assert {"110", "100", "170"} <= codes(mine)
+            seen = presence_from(bob, "codes", "Carol")
+            assert not codes(seen) & {"100", "170", "110", "201"}
+
+        r = configure(alice, "codes", enablelogging=0)
+        assert codes(room_notice(bob, "codes")) == {"104", "171"}
+        form = alice.iq("get", f"<query xmlns='{MUC_OWNER}'/>", to=f"codes@{SERVICE}")
+        logging = [f for f in form.iter(q("field", NS_DATA))
+                   if f.get("var") == "muc#roomconfig_enablelogging"]
+        assert logging and logging[0].findtext(q("value", NS_DATA)) == "0"
+
+
+def invite(client, room, invitee, msg_id=None, reason="join us"):
+    msg_id = msg_id or f"inv-{time.monotonic_ns()}"
+    client.send(f"<message to='{room}@{SERVICE}' id='{msg_id}'><x xmlns='{MUC_USER}'>"
+                f"<invite to='{invitee}'><reason>{reason}</reason></invite></x></message>")
+    return msg_id
+
+
+def invitation(client, room):
+    return client.wait_for(lambda e: e.tag == q("message") and e.get("from") == f"{room}@{SERVICE}"
+                           and e.find(f"{q('x', MUC_USER)}/{q('invite', MUC_USER)}") is not None)
+
+
+def test_an_invitation_to_a_members_only_room_makes_the_invitee_a_member(server):
+    """§7.8.2: an owner's (or admin's) invitation to a members-only room adds the invitee to the
+    member list, which a persistent room keeps in PostgreSQL; a member invites only when the
+    room lets members invite."""
+    with login(server, "alice") as alice, login(server, "erin") as erin, \
+            login(server, "bob") as bob:
+        join(alice, "inner", "Alice")
+        join(bob, "inner", "Bob")
+        r = configure(alice, "inner", membersonly=1, persistentroom=1)
+        assert r.get("type") == "result", stanza_error(r)
+        # Bob is no member: the room sends him away (322).
+        out = presence_from(bob, "inner", "Bob", lambda e: e.get("type") == "unavailable")
+        assert {"110", "322"} <= codes(out)
+        assert stanza_error(join(erin, "inner", "Erin"))[1] == "registration-required"
+
+        invite(alice, "inner", f"erin@{DOMAIN}")
+        got = invitation(erin, "inner")
+        inv = got.find(f"{q('x', MUC_USER)}/{q('invite', MUC_USER)}")
+        assert inv.get("from") == alice.jid
+        assert inv.findtext(q("reason", MUC_USER)) == "join us"
+        mine = join(erin, "inner", "Erin")
+        assert mine.get("type") is None, stanza_error(mine)
+        assert item(mine).get("affiliation") == "member"
+
+        # A member's invitation is refused until the room lets members invite.
+        msg_id = invite(erin, "inner", f"bob@{DOMAIN}")
+        err = erin.wait_for(lambda e: e.get("id") == msg_id and e.get("type") == "error")
+        assert stanza_error(err)[1] == "forbidden"
+        assert stanza_error(join(bob, "inner", "Bob"))[1] == "registration-required"
+        r = configure(alice, "inner", allowinvites=1)
+        assert r.get("type") == "result", stanza_error(r)
+        invite(erin, "inner", f"bob@{DOMAIN}")
+        invitation(bob, "inner")
+        assert join(bob, "inner", "Bob").get("type") is None
+
+        members = alice.iq("get", f"<query xmlns='{MUC_ADMIN}'><item affiliation='member'/>"
+                           "</query>", to=f"inner@{SERVICE}")
+        assert {i.get("jid") for i in members.iter(q("item", MUC_ADMIN))} == \
+            {f"erin@{DOMAIN}", f"bob@{DOMAIN}"}
+
+    server.restart()
+    with login(server, "erin") as erin:
+        mine = join(erin, "inner", "Erin")
+        assert mine.get("type") is None, stanza_error(mine)
+        assert item(mine).get("affiliation") == "member"
+
+
+def stored_room_password_columns(server, room):
+    conninfo = re.search(r'^\s*conninfo: "(.*)"$', server.config.read_text(), re.M).group(1)
+    sql = (f"SELECT coalesce(password, '<null>') || '|' || coalesce(password_hash, '<null>')"
+           f" FROM muc_rooms WHERE jid = '{room}@{SERVICE}'")
+    res = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql],
+                         capture_output=True, text=True, check=True)
+    return res.stdout.strip().split("|")
+
+
+def test_room_passwords_are_stored_hashed_and_never_shown(server):
+    """A password-protected persistent room keeps a salted PBKDF2 hash, not the password; the
+    owner's form shows the secret empty; the right password opens the room, a wrong one does
+    not, before and after a restart, and resubmitting the form without a secret keeps it."""
+    with login(server, "alice") as alice, login(server, "bob") as bob:
+        join(alice, "vault", "Alice")
+        r = configure(alice, "vault", persistentroom=1, passwordprotectedroom=1,
+                      roomsecret="open sesame")
+        assert r.get("type") == "result", stanza_error(r)
+        plain, hashed = stored_room_password_columns(server, "vault")
+        assert plain == "<null>"
+        assert hashed.startswith("pbkdf2-sha256$") and "open sesame" not in hashed
+
+        form = alice.iq("get", f"<query xmlns='{MUC_OWNER}'/>", to=f"vault@{SERVICE}")
+        values = {f.get("var"): f.findtext(q("value", NS_DATA)) for f in form.iter(q("field", NS_DATA))}
+        assert values["muc#roomconfig_passwordprotectedroom"] == "1"
+        assert not values.get("muc#roomconfig_roomsecret")
+        # Submitting the form back as shown (secret empty) keeps the password.
+        r = configure(alice, "vault", roomname="Vault", passwordprotectedroom=1)
+        assert r.get("type") == "result", stanza_error(r)
+        assert stored_room_password_columns(server, "vault")[1] == hashed
+
+        err = join(bob, "vault", "Bob", extra="<password>open sesame!</password>")
+        assert stanza_error(err)[1] == "not-authorized"
+        assert join(bob, "vault", "Bob", extra="<password>open sesame</password>").get("type") is None
+
+    server.restart()
+    with login(server, "bob") as bob, login(server, "carol") as carol:
+        assert stanza_error(join(carol, "vault", "Carol"))[1] == "not-authorized"
+        err = join(carol, "vault", "Carol", extra="<password>Open sesame</password>")
+        assert stanza_error(err)[1] == "not-authorized"
+        mine = join(bob, "vault", "Bob", extra="<password>open sesame</password>")
+        assert mine.get("type") is None, stanza_error(mine)

@@ -19,9 +19,11 @@ TEST_CASE("muc: rooms, affiliations and history", "[storage][muc]") {
   room.config.name = "Lobby";
   room.config.persistent = true;
   room.config.members_only = true;
-  room.config.password = "s3cret";
+  room.config.password_hash = "pbkdf2-sha256$1$c2FsdA==$a2V5";
   room.config.max_users = 10;
   room.config.history_length = 2;
+  room.config.logging = true;
+  room.config.allow_invites = true;
   room.subject = "Welcome";
   room.subject_by = "Alice";
   room.affiliations = {{"alice@example.org", "owner"}, {"bob@example.org", "member"}};
@@ -33,8 +35,11 @@ TEST_CASE("muc: rooms, affiliations and history", "[storage][muc]") {
   CHECK(loaded->config.persistent);
   CHECK(loaded->config.members_only);
   CHECK_FALSE(loaded->config.moderated);
-  CHECK(loaded->config.password == std::optional<std::string>("s3cret"));
+  CHECK(loaded->config.password_hash == room.config.password_hash);
+  CHECK_FALSE(loaded->legacy_password);
   CHECK(loaded->config.max_users == 10);
+  CHECK(loaded->config.logging);
+  CHECK(loaded->config.allow_invites);
   CHECK(loaded->subject == "Welcome");
   CHECK(loaded->subject_by == "Alice");
   CHECK(loaded->affiliations == room.affiliations);
@@ -57,4 +62,29 @@ TEST_CASE("muc: rooms, affiliations and history", "[storage][muc]") {
   pqxx::read_transaction tx(*c);
   CHECK(tx.exec("SELECT count(*) FROM muc_history")[0][0].as<int>() == 0);
   CHECK(tx.exec("SELECT count(*) FROM muc_affiliations")[0][0].as<int>() == 0);
+}
+
+TEST_CASE("muc: a plaintext password from before 013 is handed over once, then replaced",
+          "[storage][muc]") {
+  TempDatabase db;
+  auto c = db.connect();
+  const std::string jid = "old@conference.example.org";
+  {
+    pqxx::work tx(*c);
+    tx.exec_params("INSERT INTO muc_rooms (jid, password) VALUES ($1, 'plain')", jid);
+    tx.commit();
+  }
+  auto loaded = st::loadMucRoom(*c, jid);
+  REQUIRE(loaded);
+  CHECK(loaded->legacy_password == std::optional<std::string>("plain"));
+  CHECK_FALSE(loaded->config.password_hash);
+
+  st::setMucRoomPasswordHash(*c, jid, "pbkdf2-sha256$1$c2FsdA==$a2V5");
+  loaded = st::loadMucRoom(*c, jid);
+  CHECK_FALSE(loaded->legacy_password);
+  CHECK(loaded->config.password_hash ==
+        std::optional<std::string>("pbkdf2-sha256$1$c2FsdA==$a2V5"));
+  pqxx::read_transaction tx(*c);
+  CHECK(
+      tx.exec_params1("SELECT password IS NULL FROM muc_rooms WHERE jid = $1", jid)[0].as<bool>());
 }

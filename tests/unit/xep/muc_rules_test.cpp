@@ -98,3 +98,80 @@ TEST_CASE("who may change the subject") {
   CHECK(mayChangeSubject(Role::Participant, true));
   CHECK_FALSE(mayChangeSubject(Role::Visitor, true));
 }
+
+TEST_CASE("who may grant and revoke voice (§8.5-§8.6)") {
+  // A moderator gives a visitor voice and takes it back.
+  CHECK(mayChangeRole(Role::Moderator, Affiliation::Owner, Role::Visitor, Affiliation::None,
+                      Role::Participant));
+  CHECK(mayChangeRole(Role::Moderator, Affiliation::Admin, Role::Participant, Affiliation::None,
+                      Role::Visitor));
+  CHECK(mayChangeRole(Role::Moderator, Affiliation::Owner, Role::Participant, Affiliation::Member,
+                      Role::Visitor));
+  // A participant does neither.
+  CHECK_FALSE(mayChangeRole(Role::Participant, Affiliation::Member, Role::Visitor,
+                            Affiliation::None, Role::Participant));
+  CHECK_FALSE(mayChangeRole(Role::Participant, Affiliation::Member, Role::Participant,
+                            Affiliation::None, Role::Visitor));
+  // Nobody silences an admin or owner.
+  CHECK_FALSE(mayChangeRole(Role::Moderator, Affiliation::Owner, Role::Moderator,
+                            Affiliation::Admin, Role::Visitor));
+  CHECK_FALSE(mayChangeRole(Role::Moderator, Affiliation::Admin, Role::Moderator,
+                            Affiliation::Owner, Role::Participant));
+  // A moderator without affiliation silences no member; a member moderator no other member.
+  CHECK_FALSE(mayChangeRole(Role::Moderator, Affiliation::None, Role::Participant,
+                            Affiliation::Member, Role::Visitor));
+  CHECK_FALSE(mayChangeRole(Role::Moderator, Affiliation::Member, Role::Participant,
+                            Affiliation::Member, Role::Visitor));
+  CHECK(mayChangeRole(Role::Moderator, Affiliation::Member, Role::Participant, Affiliation::None,
+                      Role::Visitor));
+}
+
+TEST_CASE("who may grant and revoke moderator status (§9.6-§9.7)") {
+  CHECK(mayChangeRole(Role::Moderator, Affiliation::Owner, Role::Participant, Affiliation::None,
+                      Role::Moderator));
+  CHECK(mayChangeRole(Role::Moderator, Affiliation::Admin, Role::Visitor, Affiliation::Member,
+                      Role::Moderator));
+  CHECK(mayChangeRole(Role::Moderator, Affiliation::Admin, Role::Moderator, Affiliation::None,
+                      Role::Participant));
+  // A moderator who is not an admin neither grants nor revokes it.
+  CHECK_FALSE(mayChangeRole(Role::Moderator, Affiliation::Member, Role::Participant,
+                            Affiliation::None, Role::Moderator));
+  CHECK_FALSE(mayChangeRole(Role::Moderator, Affiliation::None, Role::Moderator, Affiliation::None,
+                            Role::Participant));
+  CHECK_FALSE(mayChangeRole(Role::Moderator, Affiliation::Member, Role::Moderator,
+                            Affiliation::None, Role::Visitor));
+  // An owner's or admin's moderator status is not taken away.
+  CHECK_FALSE(mayChangeRole(Role::Moderator, Affiliation::Owner, Role::Moderator,
+                            Affiliation::Admin, Role::Participant));
+  CHECK_FALSE(mayChangeRole(Role::Moderator, Affiliation::Owner, Role::Moderator,
+                            Affiliation::Owner, Role::Participant));
+}
+
+TEST_CASE("kicking through a role change follows the kick rules") {
+  CHECK(mayChangeRole(Role::Moderator, Affiliation::Owner, Role::Participant, Affiliation::None,
+                      Role::None));
+  CHECK_FALSE(mayChangeRole(Role::Participant, Affiliation::Member, Role::Participant,
+                            Affiliation::None, Role::None));
+  CHECK_FALSE(mayChangeRole(Role::Moderator, Affiliation::Owner, Role::Moderator,
+                            Affiliation::Admin, Role::None));
+}
+
+TEST_CASE("a configuration change tells occupants what it did to their privacy (§10.2.1)") {
+  using Codes = std::vector<std::string>;
+  const PrivacySettings quiet{false, false}, logged{true, false}, open{false, true};
+  CHECK(configChangeCodes(quiet, quiet) == Codes{"104"});
+  CHECK(configChangeCodes(quiet, logged) == Codes{"104", "170"});
+  CHECK(configChangeCodes(logged, quiet) == Codes{"104", "171"});
+  CHECK(configChangeCodes(quiet, open) == Codes{"104", "172"});
+  CHECK(configChangeCodes(open, quiet) == Codes{"104", "173"});
+  CHECK(configChangeCodes(logged, open) == Codes{"104", "171", "172"});
+}
+
+TEST_CASE("who may invite to a members-only room (§7.8.2)") {
+  CHECK(mayInviteToMembersOnly(Affiliation::Owner, false));
+  CHECK(mayInviteToMembersOnly(Affiliation::Admin, false));
+  CHECK_FALSE(mayInviteToMembersOnly(Affiliation::Member, false));
+  CHECK(mayInviteToMembersOnly(Affiliation::Member, true));
+  CHECK_FALSE(mayInviteToMembersOnly(Affiliation::None, true));
+  CHECK_FALSE(mayInviteToMembersOnly(Affiliation::Outcast, true));
+}

@@ -6,7 +6,9 @@ std::optional<MucRoomRecord> loadMucRoom(pqxx::connection& c, const std::string&
   pqxx::read_transaction tx(c);
   auto rows = tx.exec_params(
       "SELECT name, members_only, moderated, password, whois_anyone, max_users, change_subject,"
-      " history_length, subject, subject_by FROM muc_rooms WHERE jid = $1",
+      " history_length, subject, subject_by, logging, allow_invites, password_hash"
+      " FROM muc_rooms"
+      " WHERE jid = $1",
       jid);
   if (rows.empty()) return std::nullopt;
   const auto& row = rows[0];
@@ -16,13 +18,19 @@ std::optional<MucRoomRecord> loadMucRoom(pqxx::connection& c, const std::string&
   room.config.persistent = true;
   room.config.members_only = row[1].as<bool>();
   room.config.moderated = row[2].as<bool>();
-  if (!row[3].is_null()) room.config.password = row[3].as<std::string>();
+  if (!row[3].is_null()) room.legacy_password = row[3].as<std::string>();
   room.config.whois_anyone = row[4].as<bool>();
   room.config.max_users = row[5].as<int>();
   room.config.change_subject = row[6].as<bool>();
   room.config.history_length = row[7].as<int>();
   room.subject = row[8].as<std::string>();
   room.subject_by = row[9].as<std::string>();
+  room.config.logging = row[10].as<bool>();
+  room.config.allow_invites = row[11].as<bool>();
+  if (!row[12].is_null()) {
+    room.config.password_hash = row[12].as<std::string>();
+    room.legacy_password.reset();
+  }
   for (const auto& r :
        tx.exec_params("SELECT jid, affiliation FROM muc_affiliations WHERE room = $1", jid)) {
     room.affiliations[r[0].as<std::string>()] = r[1].as<std::string>();
@@ -40,20 +48,30 @@ void saveMucRoom(pqxx::connection& c, const MucRoomRecord& room) {
   pqxx::work tx(c);
   const auto& cfg = room.config;
   tx.exec_params(
-      "INSERT INTO muc_rooms (jid, name, members_only, moderated, password, whois_anyone,"
-      " max_users, change_subject, history_length, subject, subject_by)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+      "INSERT INTO muc_rooms (jid, name, members_only, moderated, password_hash, whois_anyone,"
+      " max_users, change_subject, history_length, subject, subject_by, logging,"
+      " allow_invites) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
       " ON CONFLICT (jid) DO UPDATE SET name = $2, members_only = $3, moderated = $4,"
-      " password = $5, whois_anyone = $6, max_users = $7, change_subject = $8,"
-      " history_length = $9, subject = $10, subject_by = $11",
-      room.jid, cfg.name, cfg.members_only, cfg.moderated, cfg.password, cfg.whois_anyone,
-      cfg.max_users, cfg.change_subject, cfg.history_length, room.subject, room.subject_by);
+      " password = NULL, password_hash = $5, whois_anyone = $6, max_users = $7, change_subject = "
+      "$8,"
+      " history_length = $9, subject = $10, subject_by = $11, logging = $12,"
+      " allow_invites = $13",
+      room.jid, cfg.name, cfg.members_only, cfg.moderated, cfg.password_hash, cfg.whois_anyone,
+      cfg.max_users, cfg.change_subject, cfg.history_length, room.subject, room.subject_by,
+      cfg.logging, cfg.allow_invites);
   tx.exec_params("DELETE FROM muc_affiliations WHERE room = $1", room.jid);
   for (const auto& [jid, affiliation] : room.affiliations) {
     if (affiliation == "none") continue;
     tx.exec_params("INSERT INTO muc_affiliations (room, jid, affiliation) VALUES ($1, $2, $3)",
                    room.jid, jid, affiliation);
   }
+  tx.commit();
+}
+
+void setMucRoomPasswordHash(pqxx::connection& c, const std::string& room, const std::string& hash) {
+  pqxx::work tx(c);
+  tx.exec_params("UPDATE muc_rooms SET password_hash = $2, password = NULL WHERE jid = $1", room,
+                 hash);
   tx.commit();
 }
 

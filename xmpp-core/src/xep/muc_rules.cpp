@@ -98,10 +98,35 @@ bool mayKick(Role actor_role, Affiliation actor_affiliation, Affiliation target_
   return target_affiliation <= actor_affiliation || target_affiliation <= Affiliation::None;
 }
 
+bool mayChangeRole(Role actor_role, Affiliation actor_affiliation, Role target_role,
+                   Affiliation target_affiliation, Role new_role) {
+  if (new_role == Role::None) return mayKick(actor_role, actor_affiliation, target_affiliation);
+  if (target_affiliation >= Affiliation::Admin) return false;
+  if (new_role == Role::Moderator || target_role == Role::Moderator) {
+    return actor_affiliation >= Affiliation::Admin;
+  }
+  if (actor_role != Role::Moderator) return false;
+  if (new_role >= target_role) return true;  // granting voice
+  return target_affiliation <= Affiliation::None || target_affiliation < actor_affiliation;
+}
+
 bool mayChangeAffiliation(Affiliation actor, Affiliation target_now, Affiliation target_new) {
   if (actor == Affiliation::Owner) return true;
   if (actor != Affiliation::Admin) return false;
   return target_now < Affiliation::Admin && target_new < Affiliation::Admin;
+}
+
+bool mayInviteToMembersOnly(Affiliation inviter, bool members_may_invite) {
+  if (inviter >= Affiliation::Admin) return true;
+  return members_may_invite && inviter == Affiliation::Member;
+}
+
+std::vector<std::string> configChangeCodes(const PrivacySettings& before,
+                                           const PrivacySettings& now) {
+  std::vector<std::string> codes{"104"};
+  if (now.logging != before.logging) codes.push_back(now.logging ? "170" : "171");
+  if (now.non_anonymous != before.non_anonymous) codes.push_back(now.non_anonymous ? "172" : "173");
+  return codes;
 }
 
 bool mayChangeSubject(Role role, bool occupants_may_change) {

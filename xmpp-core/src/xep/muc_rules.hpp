@@ -4,7 +4,9 @@
 // tested without a server (tests/unit/xep/muc_rules_test.cpp) and the room code only asks.
 
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace parley::xep::muc {
 
@@ -43,9 +45,31 @@ bool nickTaken(std::string_view holder_bare, std::string_view joiner_bare);
 // §8.2: a moderator kicks; nobody kicks an owner or admin, or someone of higher affiliation.
 bool mayKick(Role actor_role, Affiliation actor_affiliation, Affiliation target_affiliation);
 
+// §8.2, §8.4-§8.6, §9.6-§9.7: whether an occupant may give another occupant `new_role`.
+// Kicking (none) follows mayKick. Voice (visitor ↔ participant) is a moderator's: nobody takes it
+// from an admin or owner, and a moderator takes it only from someone of lower affiliation (or
+// none). Moderator status is granted and revoked by admins and owners, never from an admin or
+// owner, whose moderator role comes with their affiliation.
+bool mayChangeRole(Role actor_role, Affiliation actor_affiliation, Role target_role,
+                   Affiliation target_affiliation, Role new_role);
+
 // §9, §10: owners change any affiliation; admins only among outcast/none/member and never an
 // admin's or owner's; others nothing.
 bool mayChangeAffiliation(Affiliation actor, Affiliation target_now, Affiliation target_new);
+
+// §7.8.2: who may invite to a members-only room (and so make the invitee a member): admins and
+// owners, and members when the room lets them.
+bool mayInviteToMembersOnly(Affiliation inviter, bool members_may_invite);
+
+// What about a room's configuration concerns its occupants' privacy (§10.2.1).
+struct PrivacySettings {
+  bool logging = false;        // the discussion is archived
+  bool non_anonymous = false;  // everyone sees real JIDs
+};
+// The status codes of the message that tells occupants the configuration changed: always 104,
+// then 170/171 for logging switched on/off and 172/173 for becoming non-/semi-anonymous.
+std::vector<std::string> configChangeCodes(const PrivacySettings& before,
+                                           const PrivacySettings& now);
 
 // §8.1: moderators change the subject, participants too when the room allows it.
 bool mayChangeSubject(Role role, bool occupants_may_change);
