@@ -157,6 +157,8 @@ class Server(ServerInfo):
             workdir=workdir,
         )
         self.proc = proc
+        # XEP-0114 components: the listener opens only when the test module lists components.
+        self.component_port = ports.get("component")
         self.log_path = log_path
         self.config = config
         self.parleyctl = parleyctl
@@ -191,6 +193,7 @@ class Server(ServerInfo):
         self.proc, ports = self.spawn()
         self.c2s_port = ports["c2s"]
         self.tls_port = ports["c2s_direct_tls"]
+        self.component_port = ports.get("component")
 
 
     def kill(self):
@@ -203,6 +206,7 @@ class Server(ServerInfo):
         self.proc, ports = self.spawn()
         self.c2s_port = ports["c2s"]
         self.tls_port = ports["c2s_direct_tls"]
+        self.component_port = ports.get("component")
 
 
 def _read_ports(path: Path):
@@ -299,6 +303,10 @@ listen:
     port: 0
     enabled: true
   c2s_direct_tls:
+    address: 127.0.0.1
+    port: 0
+    enabled: true
+  component:
     address: 127.0.0.1
     port: 0
     enabled: true

@@ -302,13 +302,20 @@ int main(int argc, char** argv) {
 
   try {
     auto source = [&tls]() { return tls.get(); };
+    using Kind = net::Listener::Kind;
     if (cfg->listen.c2s.enabled) {
       listeners.push_back(std::make_shared<net::Listener>(ctx, cfg->listen.c2s.address,
-                                                          cfg->listen.c2s.port, false, source));
+                                                          cfg->listen.c2s.port, Kind::C2s, source));
     }
     if (cfg->listen.c2s_direct_tls.enabled) {
+      listeners.push_back(std::make_shared<net::Listener>(ctx, cfg->listen.c2s_direct_tls.address,
+                                                          cfg->listen.c2s_direct_tls.port,
+                                                          Kind::C2sDirectTls, source));
+    }
+    // XEP-0114: with no component listed, nothing could authenticate on the port.
+    if (cfg->listen.component.enabled && !cfg->components.empty()) {
       listeners.push_back(std::make_shared<net::Listener>(
-          ctx, cfg->listen.c2s_direct_tls.address, cfg->listen.c2s_direct_tls.port, true, source));
+          ctx, cfg->listen.component.address, cfg->listen.component.port, Kind::Component, source));
     }
   } catch (const std::exception& e) {
     std::cerr << "parleyd: " << e.what() << "\n";
@@ -332,6 +339,9 @@ int main(int argc, char** argv) {
     if (admin_socket) admin_socket->stop();
     for (auto& l : listeners) l->stop();
     for (auto& s : ctx.registry().all()) s->kick("system-shutdown", "The server is shutting down.");
+    for (auto& c : ctx.components().all()) {
+      c->kick("system-shutdown", "The server is shutting down.");
+    }
     // Sessions flush their goodbyes and record last activity; then the loop ends.
     grace.expires_after(std::chrono::seconds(2));
     grace.async_wait([&](const boost::system::error_code&) { io.stop(); });

@@ -171,6 +171,10 @@ TEST_CASE("omitted keys keep their defaults", "[config]") {
   CHECK(c.listen.c2s.port == 5222);
   CHECK(c.listen.c2s.address == "127.0.0.1");
   CHECK(c.listen.c2s_direct_tls.port == 5223);
+  CHECK(c.listen.component.port == 5347);
+  CHECK(c.listen.component.address == "127.0.0.1");
+  CHECK(c.listen.component.enabled);
+  CHECK(c.components.empty());
   CHECK(c.listen.ports_file.empty());
   CHECK(c.tls.require_starttls);
   CHECK(c.database.pool_size == d.database.pool_size);
@@ -460,6 +464,8 @@ TEST_CASE("examples/parley.yaml is valid and sets every key", "[config][example]
                           "listen:",
                           "c2s:",
                           "c2s_direct_tls:",
+                          "component:",
+                          "components:",
                           "address:",
                           "port:",
                           "enabled:",
@@ -542,4 +548,79 @@ TEST_CASE("modules, groups and events sections", "[config][modules]") {
   CHECK(e.key() == "groups.sales[0]");
   e = errorOf(minimal("modules:\n  File-Transfer: {}\n"), s.file());
   CHECK(e.key() == "modules.File-Transfer");
+}
+
+TEST_CASE("XEP-0114 components and their listener", "[config][components]") {
+  Scratch s;
+  SECTION("a listener and two components are read, domains normalised") {
+    Config c = parseConfig(minimal("listen:\n"
+                                   "  component:\n"
+                                   "    address: 0.0.0.0\n"
+                                   "    port: 0\n"
+                                   "    enabled: false\n"
+                                   "components:\n"
+                                   "  - domain: Echo.Example.org\n"
+                                   "    secret: s3cret\n"
+                                   "  - {domain: irc.example.org, secret: \"x y\"}\n"),
+                           s.file());
+    CHECK(c.listen.component.address == "0.0.0.0");
+    CHECK(c.listen.component.port == 0);
+    CHECK_FALSE(c.listen.component.enabled);
+    REQUIRE(c.components.size() == 2);
+    CHECK(c.components[0].domain == "echo.example.org");
+    CHECK(c.components[0].secret == "s3cret");
+    CHECK(c.components[1].domain == "irc.example.org");
+    CHECK(c.components[1].secret == "x y");
+  }
+  SECTION("a local host cannot be a component") {
+    auto e = errorOf(minimal("components:\n  - domain: example.org\n    secret: s\n"), s.file());
+    CHECK(e.line() == 8);
+    CHECK(e.key() == "components[0].domain");
+    CHECK_THAT(e.what(), Catch::StartsWith(prefix(s, 8, "components[0].domain")));
+    CHECK_THAT(e.what(), Catch::Contains("local host"));
+  }
+  SECTION("a single-label name is not a component domain") {
+    auto e = errorOf(minimal("components:\n  - domain: echo\n    secret: s\n"), s.file());
+    CHECK(e.key() == "components[0].domain");
+    CHECK_THAT(e.what(), Catch::Contains("two labels"));
+  }
+  SECTION("a JID with a node is not a component domain") {
+    auto e = errorOf(minimal("components:\n  - domain: bot@echo.example.org\n    secret: s\n"),
+                     s.file());
+    CHECK(e.key() == "components[0].domain");
+  }
+  SECTION("an empty secret is refused") {
+    auto e =
+        errorOf(minimal("components:\n  - domain: echo.example.org\n    secret: \"\"\n"), s.file());
+    CHECK(e.line() == 9);
+    CHECK(e.key() == "components[0].secret");
+    CHECK_THAT(e.what(), Catch::Contains("must not be empty"));
+  }
+  SECTION("a missing secret names the entry") {
+    auto e = errorOf(minimal("components:\n  - domain: echo.example.org\n"), s.file());
+    CHECK(e.line() == 8);
+    CHECK(e.key() == "components[0].secret");
+    CHECK_THAT(e.what(), Catch::Contains("missing"));
+  }
+  SECTION("the same domain twice") {
+    auto e = errorOf(minimal("components:\n"
+                             "  - {domain: echo.example.org, secret: a}\n"
+                             "  - {domain: ECHO.example.org, secret: b}\n"),
+                     s.file());
+    CHECK(e.line() == 9);
+    CHECK(e.key() == "components[1].domain");
+    CHECK_THAT(e.what(), Catch::Contains("twice"));
+  }
+  SECTION("an unknown key in an entry") {
+    auto e = errorOf(
+        minimal("components:\n  - domain: echo.example.org\n    secret: s\n    pasword: x\n"),
+        s.file());
+    CHECK(e.line() == 10);
+    CHECK(e.key() == "components[0].pasword");
+  }
+  SECTION("not a list") {
+    auto e = errorOf(minimal("components: echo.example.org\n"), s.file());
+    CHECK(e.line() == 7);
+    CHECK(e.key() == "components");
+  }
 }

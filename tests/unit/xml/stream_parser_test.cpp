@@ -483,3 +483,25 @@ TEST_CASE("Trickling a large start tag costs linear time", "[stream_parser][limi
   CHECK_FALSE(parser.feed(more, out));
   CHECK(parser.error().text == "stanza exceeds 262144 bytes");
 }
+
+TEST_CASE("A mapped namespace reads a component stream as jabber:client", "[stream_parser]") {
+  StreamParser parser;
+  parser.mapNamespace("jabber:component:accept", "jabber:client");
+  std::vector<StreamEvent> events;
+  REQUIRE(
+      parser.feed("<stream:stream xmlns='jabber:component:accept' "
+                  "xmlns:stream='http://etherx.jabber.org/streams' to='echo.example.org'>"
+                  "<message from='a@echo.example.org' to='b@example.org'><body>hi</body>"
+                  "<x xmlns='urn:example'><y/></x></message>",
+                  events));
+  REQUIRE(events.size() == 2);
+  // The header keeps its own namespace; the session checks it there.
+  CHECK(events[0].element.ns() == kStreamNs);
+  CHECK(parser.contentNamespace() == "jabber:component:accept");
+  const Element& message = events[1].element;
+  CHECK(message.is("message", "jabber:client"));
+  CHECK(message.child("body", "jabber:client") != nullptr);
+  const Element* x = message.child("x", "urn:example");
+  REQUIRE(x != nullptr);
+  CHECK(x->child("y", "urn:example") != nullptr);  // other namespaces are left alone
+}

@@ -64,13 +64,14 @@ class Loader {
     cfg.path = file_;
     auto top = entries(root, "",
                        {"hosts", "listen", "tls", "database", "limits", "auth", "server", "log",
-                        "io_threads", "modules", "groups", "events", "admin"});
+                        "io_threads", "modules", "groups", "events", "admin", "components"});
     const int root_line = lineOf(root, 1);
 
     const auto& hosts = require(top, "hosts", "hosts", root_line);
     readHosts(hosts, cfg);
 
     if (auto* listen = find(top, "listen")) readListen(*listen, cfg);
+    if (auto* components = find(top, "components")) readComponents(*components, cfg);
 
     const auto& tls = require(top, "tls", "tls", root_line);
     readTls(tls, cfg);
@@ -318,12 +319,56 @@ class Loader {
   }
 
   void readListen(const Entry& e, Config& cfg) const {
-    auto m = entries(e.value, e.path, {"c2s", "c2s_direct_tls", "ports_file"}, e.line);
+    auto m = entries(e.value, e.path, {"c2s", "c2s_direct_tls", "component", "ports_file"}, e.line);
     if (auto* c = find(m, "c2s")) readEndpoint(*c, cfg.listen.c2s);
     if (auto* d = find(m, "c2s_direct_tls")) readEndpoint(*d, cfg.listen.c2s_direct_tls);
+    if (auto* x = find(m, "component")) readEndpoint(*x, cfg.listen.component);
     if (auto* p = find(m, "ports_file")) {
       std::string v = string(*p);
       cfg.listen.ports_file = v.empty() ? v : resolvePath(v);
+    }
+  }
+
+  // components: [{domain: echo.example.org, secret: ...}, ...]. Runs after hosts, so a
+  // component cannot take over a local host's addresses.
+  void readComponents(const Entry& e, Config& cfg) const {
+    const YAML::Node& n = e.value;
+    if (n.IsNull()) return;
+    if (!n.IsSequence()) {
+      fail(valueLine(e), e.path, "expected a list of {domain, secret} entries, got " + describe(n));
+    }
+    for (size_t i = 0; i < n.size(); ++i) {
+      const YAML::Node item = n[i];
+      const std::string path = e.path + "[" + std::to_string(i) + "]";
+      Entry entry{item, item, path, lineOf(item, valueLine(e))};
+      if (!item.IsMap()) {
+        fail(entry.line, path, "expected {domain: ..., secret: ...}, got " + describe(item));
+      }
+      auto m = entries(item, path, {"domain", "secret"}, entry.line);
+      const Entry& domain = require(m, "domain", path + ".domain", entry.line);
+      const Entry& secret = require(m, "secret", path + ".secret", entry.line);
+      const std::string raw = string(domain, false);
+      auto prepared = parley::nameprep(raw);
+      auto jid = prepared ? parley::Jid::parse(*prepared) : std::nullopt;
+      if (!jid || !jid->isDomain() || prepared->find('.') == std::string::npos ||
+          prepared->front() == '.' || prepared->back() == '.') {
+        fail(valueLine(domain), domain.path,
+             "'" + raw + "' is not a domain name with at least two labels (e.g. echo." +
+                 cfg.hosts.front() + ")");
+      }
+      for (const auto& host : cfg.hosts) {
+        if (host == *prepared) {
+          fail(valueLine(domain), domain.path,
+               "'" + raw + "' is a local host; a component needs a domain of its own (e.g. " +
+                   "bot." + host + ")");
+        }
+      }
+      for (const auto& other : cfg.components) {
+        if (other.domain == *prepared) {
+          fail(valueLine(domain), domain.path, "'" + raw + "' is listed twice");
+        }
+      }
+      cfg.components.push_back({*prepared, string(secret, false)});
     }
   }
 

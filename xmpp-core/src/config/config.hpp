@@ -59,8 +59,19 @@ struct Config {
   struct {
     ListenEndpoint c2s{"127.0.0.1", 5222, true};             // STARTTLS
     ListenEndpoint c2s_direct_tls{"127.0.0.1", 5223, true};  // XEP-0368
-    std::string ports_file;  // when set, "c2s PORT\nc2s_direct_tls PORT\n" is written at start
+    // XEP-0114 external components; opened only when `components` lists at least one.
+    ListenEndpoint component{"127.0.0.1", 5347, true};
+    // When set, "KIND PORT" per open listener (c2s, c2s_direct_tls, component) is written at start.
+    std::string ports_file;
   } listen;
+
+  // XEP-0114: the external components (gateways, bots) allowed to attach, each serving every
+  // address at its domain once it has proved it knows the secret.
+  struct Component {
+    std::string domain;  // nameprep'ed; never a local host
+    std::string secret;  // shared with the component; never empty
+  };
+  std::vector<Component> components;
 
   struct {
     std::string certificate;  // PEM chain

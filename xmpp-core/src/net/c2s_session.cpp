@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "net/stream_basics.hpp"
 #include "net/tls_context.hpp"
 #include "parley/xml/serializer.hpp"
 #include "router/router.hpp"
@@ -29,37 +30,10 @@ constexpr std::string_view kBindNs = "urn:ietf:params:xml:ns:xmpp-bind";
 constexpr std::string_view kSessionNs = "urn:ietf:params:xml:ns:xmpp-session";
 constexpr std::string_view kLimitsNs = "urn:xmpp:stream-limits:0";
 constexpr unsigned kMaxSaslFailures = 5;
-constexpr size_t kPlainReadBytes = 65536;
 constexpr size_t kTlsReadBytes = 16384;
 // How long a closing session's last bytes (a stream error, the closing tag) may take to reach a
 // client before the connection is closed anyway.
 constexpr std::chrono::seconds kFlushDeadline{5};
-
-// A function of its own, not a thread_local inside a coroutine: GCC may keep the address of a
-// coroutine's thread_local across a suspension, and the coroutine can resume on another thread.
-[[gnu::noinline]] char* threadReadBuffer() {
-  thread_local std::unique_ptr<char[]> buffer = std::make_unique<char[]>(kPlainReadBytes);
-  return buffer.get();
-}
-
-std::string hexId(size_t bytes) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string raw = auth::randomBytes(bytes), out;
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
-
-xml::ParserLimits parserLimits(const config::Config& c, bool authenticated) {
-  xml::ParserLimits l;
-  l.max_stanza_bytes = authenticated ? c.limits.max_stanza_bytes : c.limits.pre_auth_stanza_bytes;
-  l.max_depth = c.limits.max_depth;
-  l.max_attributes = c.limits.max_attributes;
-  l.max_name_bytes = c.limits.max_name_bytes;
-  return l;
-}
 
 std::string saslElement(std::string_view name, std::string_view payload_b64) {
   std::string out = "<";
@@ -106,7 +80,7 @@ C2sSession::C2sSession(router::ServerContext& ctx, Socket socket,
   socket_.non_blocking(true, ec);
   auto endpoint = socket_.remote_endpoint(ec);
   peer_ip_ = ec ? "unknown" : endpoint.address().to_string();
-  stream_id_ = hexId(12);
+  stream_id_ = randomHexId(12);
 }
 
 C2sSession::~C2sSession() = default;
@@ -213,16 +187,11 @@ awaitable<std::string_view> C2sSession::readChunk() {
                                               use_awaitable);
     co_return std::string_view(tls_buffer_.get(), n);
   }
-  // Plaintext: read into a per-thread buffer, so an idle connection holds no read buffer at all;
-  // the caller parses the bytes before it suspends again. The read is tried before waiting:
-  // Asio's epoll reactor is edge-triggered, so bytes that arrived while we were busy routing
-  // raise no new readiness event, and waiting first would leave them unread.
+  // Plaintext: see readPlainNow() for why the read comes before the wait.
   for (;;) {
-    // Looked up on every pass: the coroutine may have resumed on another io thread.
-    char* buffer = threadReadBuffer();
     boost::system::error_code ec;
-    size_t n = socket_.read_some(asio::buffer(buffer, kPlainReadBytes), ec);
-    if (!ec) co_return std::string_view(buffer, n);
+    std::string_view bytes = readPlainNow(socket_, ec);
+    if (!ec) co_return bytes;
     if (ec != asio::error::would_block && ec != asio::error::try_again)
       throw boost::system::system_error(ec);
     co_await socket_.async_wait(Socket::wait_read, use_awaitable);
@@ -464,12 +433,7 @@ void C2sSession::kick(std::string condition, std::string text) {
       return;
     }
     if (self->phase_ == Phase::Closing) return;
-    xml::Element error(std::string(ns::kStreams), std::string(condition));
-    std::string bytes = "<stream:error>";
-    xml::serialize(error, bytes);
-    bytes += "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>";
-    xml::appendEscapedText(bytes, text);
-    bytes += "</text></stream:error></stream:stream>";
+    std::string bytes = streamErrorXml(condition, text) + "</stream:stream>";
     self->enqueue(std::move(bytes));
     self->closeAfterFlush();
     // The registry entry goes now, so the replacing session is the only one found.
@@ -504,7 +468,7 @@ void C2sSession::onKeepalive() {
   } else if (now >= last_read_ + idle) {
     xml::Element ping(std::string(ns::kClient), "iq");
     ping.setAttr("type", "get");
-    ping.setAttr("id", "ping-" + hexId(8));
+    ping.setAttr("id", "ping-" + randomHexId(8));
     ping.setAttr("from", domain_);
     ping.setAttr("to", jid_.full());
     ping.addChild("urn:xmpp:ping", "ping");
@@ -612,7 +576,7 @@ awaitable<bool> C2sSession::onStreamOpen(const xml::Element& header) {
     domain_ = jid->domain();
   }
   std::string_view version = header.attrOr("version");
-  stream_id_ = hexId(12);
+  stream_id_ = randomHexId(12);
   std::string out =
       "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
       "xmlns:stream='http://etherx.jabber.org/streams' id='";
@@ -703,15 +667,8 @@ awaitable<void> C2sSession::streamError(const std::string& condition, const std:
     out += "'>";
     header_sent_ = true;
   }
-  out += "<stream:error><";
-  out += condition;
-  out += " xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>";
-  if (!text.empty()) {
-    out += "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>";
-    xml::appendEscapedText(out, text);
-    out += "</text>";
-  }
-  out += "</stream:error></stream:stream>";
+  out += streamErrorXml(condition, text);
+  out += "</stream:stream>";
   log::info("c2s ", peer_ip_, " ", jid_.empty() ? stream_id_ : jid_.full(), ": stream error ",
             condition, ": ", text);
   clean_close_ = true;
@@ -1037,7 +994,7 @@ awaitable<bool> C2sSession::onBind(const xml::Element& iq) {
     co_return true;
   }
   std::string requested = iq.child("bind", kBindNs)->childText("resource", kBindNs);
-  if (requested.empty()) requested = "parley-" + hexId(6);
+  if (requested.empty()) requested = "parley-" + randomHexId(6);
   auto full = Jid::make(node_, domain_, requested);
   if (!full) {
     co_await send(reply_error("bad-request", "That resource name is not allowed."));
@@ -1119,31 +1076,9 @@ awaitable<void> C2sSession::onStanza(xml::Element element) {
     to = std::move(*parsed);
     element.setAttr("to", to.full());
   }
-  std::string_view type = element.attrOr("type");
-  if (name == "iq") {
-    bool request = type == "get" || type == "set";
-    if (!request && type != "result" && type != "error") {
-      bounceStanza(element, "bad-request", "An iq must have type get, set, result or error.");
-      co_return;
-    }
-    if (element.attr("id") == nullptr) {
-      bounceStanza(element, "bad-request", "An iq must carry an id.");
-      co_return;
-    }
-    size_t payloads = 0;
-    for (const auto& child : element.children()) payloads += child.element ? 1 : 0;
-    if (request && payloads != 1) {
-      bounceStanza(element, "bad-request", "An iq get or set must carry exactly one payload.");
-      co_return;
-    }
-  } else if (name == "presence") {
-    static constexpr std::string_view kTypes[] = {"",           "unavailable", "subscribe",
-                                                  "subscribed", "unsubscribe", "unsubscribed",
-                                                  "probe",      "error"};
-    if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes)) {
-      bounceStanza(element, "bad-request", "Unknown presence type.");
-      co_return;
-    }
+  if (auto shape = stanzaShapeError(element)) {
+    bounceStanza(element, shape->condition, shape->text);
+    co_return;
   }
   // Kept so the sender can be told if routing fails after the stanza was handed over.
   xml::Element envelope(element.ns(), element.name());

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "net/c2s_session.hpp"
+#include "net/component_session.hpp"
 #include "util/log.hpp"
 
 namespace parley::net {
@@ -15,9 +16,9 @@ namespace parley::net {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-Listener::Listener(router::ServerContext& ctx, const std::string& address, uint16_t port,
-                   bool direct_tls, TlsSource tls)
-    : ctx_(ctx), acceptor_(ctx.io()), direct_tls_(direct_tls), tls_(std::move(tls)) {
+Listener::Listener(router::ServerContext& ctx, const std::string& address, uint16_t port, Kind kind,
+                   TlsSource tls)
+    : ctx_(ctx), acceptor_(ctx.io()), kind_(kind), tls_(std::move(tls)) {
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(address, ec);
   if (ec) throw std::runtime_error("listen address '" + address + "' is not an IP address");
@@ -33,6 +34,18 @@ Listener::Listener(router::ServerContext& ctx, const std::string& address, uint1
 }
 
 uint16_t Listener::port() const { return acceptor_.local_endpoint().port(); }
+
+const char* Listener::kind() const {
+  switch (kind_) {
+    case Kind::C2s:
+      return "c2s";
+    case Kind::C2sDirectTls:
+      return "c2s_direct_tls";
+    case Kind::Component:
+      return "component";
+  }
+  return "?";
+}
 
 void Listener::start() {
   asio::co_spawn(
@@ -61,7 +74,12 @@ asio::awaitable<void> Listener::acceptLoop() {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    std::make_shared<C2sSession>(ctx_, std::move(socket), tls_(), direct_tls_)->start();
+    if (kind_ == Kind::Component) {
+      std::make_shared<ComponentSession>(ctx_, std::move(socket))->start();
+    } else {
+      std::make_shared<C2sSession>(ctx_, std::move(socket), tls_(), kind_ == Kind::C2sDirectTls)
+          ->start();
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Accepts client connections on one endpoint and starts a session for each, every connection on
-// its own strand of the shared io_context.
+// Accepts connections on one endpoint and starts a session for each (a client's, or an external
+// component's), every connection on its own strand of the shared io_context.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -15,21 +15,27 @@ namespace parley::net {
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   using TlsSource = std::function<std::shared_ptr<boost::asio::ssl::context>()>;
+  enum class Kind {
+    C2s,           // clients, STARTTLS
+    C2sDirectTls,  // clients, TLS from the first byte (XEP-0368)
+    Component,     // external components (XEP-0114), plaintext
+  };
 
   // Binds now (throws with the address in the message when it cannot).
-  Listener(router::ServerContext& ctx, const std::string& address, uint16_t port, bool direct_tls,
+  Listener(router::ServerContext& ctx, const std::string& address, uint16_t port, Kind kind,
            TlsSource tls);
   void start();
   void stop();
   uint16_t port() const;
-  const char* kind() const { return direct_tls_ ? "c2s_direct_tls" : "c2s"; }
+  // As the configuration and the ports file name it.
+  const char* kind() const;
 
  private:
   boost::asio::awaitable<void> acceptLoop();
 
   router::ServerContext& ctx_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  bool direct_tls_;
+  Kind kind_;
   TlsSource tls_;
 };
 

@@ -50,8 +50,13 @@ Task<archiving::Plan> Router::planArchive(const Stanza& stanza) {
   const std::string sender = stanza.from.bareString();
   const std::string recipient = stanza.to.bareString();
   // XEP-0441 §2.3: an outgoing message is judged by its 'to', an incoming one by its 'from'.
-  std::vector<Side> sides{{sender, stanza.to, true, nullptr, std::nullopt}};
-  if (recipient != sender) sides.push_back({recipient, stanza.from, false, nullptr, std::nullopt});
+  // Only local accounts have archives: an external component's addresses have none.
+  std::vector<Side> sides;
+  if (ctx_.isLocalDomain(stanza.from.domain()))
+    sides.push_back({sender, stanza.to, true, nullptr, std::nullopt});
+  if (recipient != sender && ctx_.isLocalDomain(stanza.to.domain()))
+    sides.push_back({recipient, stanza.from, false, nullptr, std::nullopt});
+  if (sides.empty()) co_return plan;
 
   auto& cache = ctx_.archivePrefs();
   const uint64_t generation = cache.generation();

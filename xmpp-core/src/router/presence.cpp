@@ -125,7 +125,8 @@ Task<void> Router::routePresence(Stanza& stanza, const SessionPtr& session) {
     }
   }
   if (auto event = outboundEvent(type)) {
-    if (stanza.to.empty() || stanza.to.node().empty()) {
+    // A gateway (an external component) takes subscriptions to its own domain too.
+    if (stanza.to.empty() || (stanza.to.node().empty() && !isComponentDomain(stanza.to.domain()))) {
       bounce(session, stanza.element, "jid-malformed",
              "A subscription request must be addressed to an account.");
       co_return;
@@ -156,11 +157,18 @@ Task<void> Router::routePresence(Stanza& stanza, const SessionPtr& session) {
 
 void Router::directedPresence(Stanza& stanza, const SessionPtr& session) {
   std::string_view type = stanza.type();
-  if (!ctx_.isLocalDomain(stanza.to.domain())) return;  // no federation yet: dropped
+  const bool to_component = isComponentDomain(stanza.to.domain());
+  // No federation yet: presence to other domains is dropped.
+  if (!to_component && !ctx_.isLocalDomain(stanza.to.domain())) return;
   if (type.empty() && session->available()) {
     session->directed_presence_targets.insert(stanza.to.full());
   } else if (type == "unavailable") {
     session->directed_presence_targets.erase(stanza.to.full());
+  }
+  if (to_component) {
+    const std::string domain = stanza.to.domain();
+    toComponent(std::make_shared<const xml::Element>(std::move(stanza.element)), domain, session);
+    return;
   }
   auto shared = std::make_shared<const xml::Element>(std::move(stanza.element));
   if (!stanza.to.isBare()) {
@@ -213,6 +221,7 @@ Task<void> Router::broadcastPresence(Stanza& stanza, const SessionPtr& session) 
   // (the sender included, RFC 6121 §4.2.2).
   for (const auto& item : roster.items) {
     if (item.subscription != "from" && item.subscription != "both") continue;
+    if (presenceToComponent(*presence, item.contact, session)) continue;
     for (auto& s : ctx_.registry().sessionsOf(item.contact)) {
       if (!s->available() || blockedEitherWay(session->jid(), s->jid())) continue;
       xml::Element copy = *presence;
@@ -230,8 +239,13 @@ Task<void> Router::broadcastPresence(Stanza& stanza, const SessionPtr& session) 
 
   // Initial presence: the current presence of everyone we are subscribed to (the probe answered
   // locally) and of our other resources.
+  // A contact at a component is asked (RFC 6121 §4.3): only the component knows its presence.
+  xml::Element probe(std::string(ns::kClient), "presence");
+  probe.setAttr("type", "probe");
+  probe.setAttr("from", owner);
   for (const auto& item : roster.items) {
     if (item.subscription != "to" && item.subscription != "both") continue;
+    if (presenceToComponent(probe, item.contact, session)) continue;
     for (auto& s : ctx_.registry().sessionsOf(item.contact)) {
       auto their = s->presence();
       if (!their || blockedEitherWay(s->jid(), session->jid())) continue;
@@ -335,6 +349,7 @@ Task<void> Router::broadcastUnavailable(const SessionPtr& session,
   };
   for (const auto& item : roster.items) {
     if (item.subscription != "from" && item.subscription != "both") continue;
+    if (presenceToComponent(unavailable, item.contact, session)) continue;
     for (auto& s : ctx_.registry().sessionsOf(item.contact))
       if (s->available()) tell(s);
   }
@@ -345,6 +360,7 @@ Task<void> Router::broadcastUnavailable(const SessionPtr& session,
   for (const auto& target : targets) {
     auto jid = Jid::parse(target);
     if (!jid) continue;
+    if (presenceToComponent(unavailable, target, session)) continue;
     if (const DomainService* service = subdomainService(jid->domain())) {
       xml::Element leave = unavailable;
       leave.setAttr("to", jid->full());
@@ -405,7 +421,7 @@ Task<void> Router::redeliverUnsent(SessionPtr session,
 
 // ---- subscriptions ----
 
-Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr&) {
+Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr& session) {
   SubscriptionEvent event = *outboundEvent(stanza.type());
   const Jid owner = stanza.from.bare();
   const Jid contact = stanza.to.bare();
@@ -418,6 +434,12 @@ Task<void> Router::outboundSubscription(Stanza& stanza, const SessionPtr&) {
     routed.setAttr("from", owner_s);  // subscription stanzas carry the bare JID (§3.1.2)
     routed.setAttr("to", contact_s);
     co_await inboundSubscription(contact, owner, inboundOf(event), routed);
+  } else if (change.outcome.route && isComponentDomain(contact.domain())) {
+    // The component keeps its side of the subscription itself.
+    xml::Element routed = stanza.element;
+    routed.setAttr("from", owner_s);
+    routed.setAttr("to", contact_s);
+    toComponent(std::make_shared<const xml::Element>(std::move(routed)), contact.domain(), session);
   }
   if (change.outcome.send_presence) {
     sendPresenceOfAll(owner_s, contact_s);
@@ -490,6 +512,41 @@ void Router::sendUnavailableOfAll(const std::string& from_bare, const std::strin
       deliver(r, std::move(p));
     }
   }
+}
+
+bool Router::presenceToComponent(const xml::Element& presence, const std::string& contact,
+                                 const SessionPtr& session) {
+  // Roster contacts are stored normalised: the domain is found without parsing (this runs for
+  // every contact on every broadcast), the JID parsed only for a component's.
+  std::string_view domain = contact;
+  if (auto at = domain.find('@'); at != std::string_view::npos) domain.remove_prefix(at + 1);
+  domain = domain.substr(0, domain.find('/'));
+  if (!isComponentDomain(domain)) return false;
+  auto jid = Jid::parse(contact);
+  if (!jid) return false;
+  xml::Element copy = presence;
+  copy.setAttr("to", jid->full());
+  toComponent(std::make_shared<const xml::Element>(std::move(copy)), jid->domain(), session);
+  return true;
+}
+
+Task<void> Router::routePresenceFromComponent(Stanza& stanza, const SessionPtr& component) {
+  // Only local accounts have presence to speak of here; presence is never bounced.
+  if (stanza.to.node().empty() || !ctx_.isLocalDomain(stanza.to.domain())) co_return;
+  std::string_view type = stanza.type();
+  if (auto event = outboundEvent(type)) {
+    // Inbound processing for the account, as if a contact's server had sent it (§3).
+    xml::Element routed = stanza.element;
+    routed.setAttr("from", stanza.from.bareString());
+    routed.setAttr("to", stanza.to.bareString());
+    const Jid owner = stanza.to.bare(), contact = stanza.from.bare();
+    co_await inboundSubscription(owner, contact, inboundOf(*event), routed);
+    co_return;
+  }
+  if (type == "probe") co_return;  // answering probes for accounts is not done for components
+  const std::string recipient = stanza.to.bareString();
+  if (co_await isBlocked(recipient, stanza.from)) co_return;  // XEP-0191: dropped unseen
+  directedPresence(stanza, component);
 }
 
 }  // namespace parley::router

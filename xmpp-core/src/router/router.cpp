@@ -44,6 +44,13 @@ std::vector<DiscoItem> Router::subdomainItems(std::string_view domain) const {
   for (const auto& sub : subdomain_services_) {
     items.push_back({sub.label + "." + std::string(domain), "", sub.name});
   }
+  for (const auto& component : ctx_.components().domains()) {
+    // A component at a subdomain shows under its parent host; one under no local host (a
+    // gateway named after the network it bridges) under every host.
+    const auto dot = component.find('.');
+    const std::string_view parent = std::string_view(component).substr(dot + 1);
+    if (parent == domain || !ctx_.isLocalDomain(parent)) items.push_back({component, "", ""});
+  }
   return items;
 }
 
@@ -190,15 +197,22 @@ void Router::refuseBlocked(const SessionPtr& session, const xml::Element& stanza
 }
 
 Task<void> Router::fromClient(Stanza stanza, SessionPtr session) {
+  if (!admitted(stanza, session)) co_return;
+  co_await dispatch(stanza, session);
+}
+
+bool Router::admitted(Stanza& stanza, const SessionPtr& session) {
   // stanza.in, then stanza.route: empty until the module host attaches policy modules.
   if (ctx_.recordingFailed()) {
     bounce(session, stanza.element, "internal-server-error",
            "The server cannot record messages as the IM policy requires, so it accepts none "
            "until an administrator has fixed it. Nothing you send now is delivered.");
-    co_return;
+    return false;
   }
   const auto& modules = ctx_.modules();
   Verdict final_verdict;
+  // stanza.in has a chain per origin in the API, but none for components: their stanzas go
+  // through the clients' chain (origin says which it is), so no policy misses them.
   for (HookPoint point : {HookPoint::StanzaFromClient, HookPoint::PreRoute}) {
     Verdict verdict = modules.runStanza(point, stanza);
     if (verdict.kind == Verdict::Kind::Modify) final_verdict.kind = Verdict::Kind::Modify;
@@ -209,11 +223,31 @@ Task<void> Router::fromClient(Stanza stanza, SessionPtr session) {
   }
   // stanza.decided: observers (an archive) see what is about to happen, whatever it is.
   if (modules.hasHooks(HookPoint::Decided)) modules.runDecided(stanza, final_verdict);
-  if (final_verdict.kind == Verdict::Kind::Drop) co_return;
+  if (final_verdict.kind == Verdict::Kind::Drop) return false;
   if (final_verdict.kind == Verdict::Kind::Reject) {
     // Only the core builds error stanzas; errors and iq results are never answered.
     bounce(session, stanza.element, final_verdict.condition, final_verdict.text,
            final_verdict.retry_after_change ? "modify" : "cancel");
+    return false;
+  }
+  return true;
+}
+
+Task<void> Router::dispatch(Stanza& stanza, const SessionPtr& session) {
+  if (!stanza.to.empty() && isComponentDomain(stanza.to.domain())) {
+    // Messages and a client's presence go through their usual routing first, so the sender's
+    // side (carbons, archive, roster, directed presence) treats the component's addresses like
+    // any other contact's; that routing hands them to the component.
+    if (stanza.kind() == "message") {
+      co_await routeMessage(stanza, session);
+      co_return;
+    }
+    if (stanza.kind() == "presence" && stanza.origin == Origin::Client) {
+      co_await routePresence(stanza, session);
+      co_return;
+    }
+    const std::string domain = stanza.to.domain();
+    toComponent(std::make_shared<const xml::Element>(std::move(stanza.element)), domain, session);
     co_return;
   }
   if (stanza.kind() == "presence" && stanza.type().empty()) {
@@ -226,7 +260,11 @@ Task<void> Router::fromClient(Stanza stanza, SessionPtr session) {
   if (stanza.kind() == "message") {
     co_await routeMessage(stanza, session);
   } else if (stanza.kind() == "presence") {
-    co_await routePresence(stanza, session);
+    if (stanza.origin == Origin::Component) {
+      co_await routePresenceFromComponent(stanza, session);
+    } else {
+      co_await routePresence(stanza, session);
+    }
   } else {
     co_await routeIq(stanza, session);
   }
@@ -241,12 +279,15 @@ Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
     stanza.element.setAttr("to", stanza.to.full());
   }
   std::string_view type = stanza.type();
-  if (!ctx_.isLocalDomain(stanza.to.domain())) {
+  // XEP-0114: to an external component; the sender's side (blocking, carbons, its archive) is
+  // handled here as for a local recipient, the recipient's side is the component's.
+  const bool to_component = isComponentDomain(stanza.to.domain());
+  if (!to_component && !ctx_.isLocalDomain(stanza.to.domain())) {
     bounce(session, stanza.element, "remote-server-not-found",
            "This server does not federate with other domains.");
     co_return;
   }
-  if (stanza.to.node().empty()) {
+  if (stanza.to.node().empty() && !to_component) {
     // Messages to the server itself: a module's service may take them (message.server).
     if (type == "error" || type == "headline") co_return;
     if (ctx_.modules().hasHooks(HookPoint::ServerMessage)) {
@@ -262,7 +303,8 @@ Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
     bounce(session, stanza.element, "service-unavailable", "The server does not accept messages.");
     co_return;
   }
-  if (type == "error" && stanza.to.isBare()) co_return;  // errors go to full JIDs only
+  // Errors go to full JIDs only (a component decides for its own addresses).
+  if (type == "error" && stanza.to.isBare() && !to_component) co_return;
 
   if (co_await stoppedByBlocking(stanza, session)) co_return;  // XEP-0191
   const std::string sender = stanza.from.bareString(), recipient = stanza.to.bareString();
@@ -299,6 +341,13 @@ Task<void> Router::routeMessage(Stanza& stanza, const SessionPtr& session) {
     archiving::addStanzaId(stanza.element, recipient, plan.recipient_id);
 
   auto shared = std::make_shared<const xml::Element>(std::move(stanza.element));
+  if (to_component) {
+    // Archived only when handed over: a message to an absent component bounces.
+    const bool connected = ctx_.components().find(stanza.to.domain()) != nullptr;
+    toComponent(shared, stanza.to.domain(), session);
+    if (connected) co_await archiveDelivered(std::move(plan));
+    co_return;
+  }
   if (!stanza.to.isBare()) {
     if (auto target = ctx_.registry().find(stanza.to)) {
       deliver(target, shared);

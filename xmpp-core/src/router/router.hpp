@@ -143,7 +143,8 @@ class Router {
   }
   // The service for `domain` when it is <label>.<a local domain>, or null.
   const DomainService* subdomainService(std::string_view domain) const;
-  // The subdomains of local `domain`, for its disco#items.
+  // The subdomains of local `domain`, for its disco#items: its subdomain services, and the
+  // external components connected now at a subdomain of it (or at a domain under no local host).
   std::vector<DiscoItem> subdomainItems(std::string_view domain) const;
   void addDiscoNode(std::string node, DiscoNode info) {
     disco_nodes_[std::move(node)] = std::move(info);
@@ -155,6 +156,16 @@ class Router {
 
   // A stanza from a bound client session, 'from' already stamped by the session.
   Task<void> fromClient(Stanza stanza, SessionPtr session);
+  // A stanza from an authenticated XEP-0114 component (`component`, whose jid() is its domain),
+  // 'from' already checked to be at that domain and 'to' present. It passes the same policy
+  // chains as a client's stanza.
+  Task<void> fromComponent(Stanza stanza, SessionPtr component);
+  // Whether `domain` belongs to a configured external component (connected or not).
+  bool isComponentDomain(std::string_view domain) const;
+  // An error reply for `stanza` to whoever sent it, found by its 'from': a local session or a
+  // connected component. For stanzas that can no longer reach their recipient.
+  void bounceToSender(const xml::Element& stanza, std::string_view condition,
+                      std::string_view text);
   // The session ended (socket closed, kicked or stream closed): unavailable broadcast and
   // last-activity bookkeeping.
   // `unsent` are stanzas queued for the session that never reached its socket; messages among
@@ -191,6 +202,24 @@ class Router {
   ServerContext& ctx() { return ctx_; }
 
  private:
+  // The policy chains for a stanza a client or a component sent (stanza.in, stanza.route, then
+  // stanza.decided): false when it stops there (the sender was told if it should be).
+  bool admitted(Stanza& stanza, const SessionPtr& session);
+  // Routes an admitted stanza by its 'to': to a component, a subdomain service, or the
+  // message, presence and iq routing below.
+  Task<void> dispatch(Stanza& stanza, const SessionPtr& session);
+  // XEP-0114: hands `stanza` to the component serving `domain`. While none is connected, a
+  // message or iq request goes back to `sender` as <service-unavailable/> and presence is
+  // dropped.
+  void toComponent(std::shared_ptr<const xml::Element> stanza, std::string_view domain,
+                   const SessionPtr& sender);
+  // Presence a component sends to a local account: subscriptions (inbound processing for the
+  // account) and directed presence.
+  Task<void> routePresenceFromComponent(Stanza& stanza, const SessionPtr& component);
+  // Sends a copy of `presence` to `contact` when it is an address at a component (true), for
+  // the roster-driven broadcasts; false, and nothing sent, for any other address.
+  bool presenceToComponent(const xml::Element& presence, const std::string& contact,
+                           const SessionPtr& session);
   Task<void> routeMessage(Stanza& stanza, const SessionPtr& session);
   Task<void> routePresence(Stanza& stanza, const SessionPtr& session);
   Task<void> routeIq(Stanza& stanza, const SessionPtr& session);

@@ -19,6 +19,7 @@
 #include "router/archive_writer.hpp"
 #include "router/archive_writes.hpp"
 #include "router/blocklist_cache.hpp"
+#include "router/component_links.hpp"
 #include "router/login_cache.hpp"
 #include "router/offline_index.hpp"
 #include "router/session_registry.hpp"
@@ -37,6 +38,8 @@ class ServerContext {
   boost::asio::io_context& io() { return io_; }
   storage::DbPool& db() { return db_; }
   SessionRegistry& registry() { return registry_; }
+  // XEP-0114 external components, by domain (router/component_links.hpp).
+  ComponentLinks& components() { return components_; }
   storage::LastActivityWriter& lastActivity() { return last_activity_; }
   OfflineIndex& offlineIndex() { return offline_index_; }
   LoginCache& loginCache() { return login_cache_; }
@@ -81,6 +84,7 @@ class ServerContext {
   mutable std::mutex config_mutex_;
   std::shared_ptr<const config::Config> config_;
   SessionRegistry registry_;
+  ComponentLinks components_;
   storage::LastActivityWriter last_activity_{db_, io_};
   OfflineIndex offline_index_;
   // About 200 bytes per entry: 50,000 recent accounts cost some 10 MB.

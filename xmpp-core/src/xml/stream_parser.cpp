@@ -307,7 +307,9 @@ struct StreamParser::Impl {
 
     QName qname = splitName(name);
     if (!self.checkName(qname.local, "element")) return;
-    Element el{std::string(qname.ns), std::string(qname.local)};
+    const bool mapped = self.depth_ >= 1 && !self.owner_.mapped_from_.empty() &&
+                        qname.ns == self.owner_.mapped_from_;
+    Element el{mapped ? self.owner_.mapped_to_ : std::string(qname.ns), std::string(qname.local)};
     for (const XML_Char** a = atts; *a != nullptr; a += 2) {
       QName attr = splitName(a[0]);
       if (!self.checkName(attr.local, "attribute")) return;
@@ -462,6 +464,11 @@ void StreamParser::restart() {
 }
 
 void StreamParser::setLimits(const ParserLimits& limits) { limits_ = limits; }
+
+void StreamParser::mapNamespace(std::string from, std::string to) {
+  mapped_from_ = std::move(from);
+  mapped_to_ = std::move(to);
+}
 
 bool StreamParser::hibernate() { return !failed_ && impl_->hibernate(); }
 

@@ -65,6 +65,11 @@ class StreamParser {
 
   void setLimits(const ParserLimits& limits);
 
+  // Elements inside the stream (not the header) in namespace `from` are built as if they were in
+  // `to`. An XEP-0114 component stream (jabber:component:accept) then yields the same
+  // jabber:client stanzas as a client stream, so nothing past the session knows the difference.
+  void mapNamespace(std::string from, std::string to);
+
   // Between stanzas, frees the Expat parser (about 10 KiB) until more bytes arrive; the next
   // feed() resumes transparently. Returns false (and keeps the parser) while a stanza or the
   // stream header is partly received, before the header, after the close, or after an error.
@@ -79,6 +84,7 @@ class StreamParser {
   ParserLimits limits_;
   ParseError error_;
   bool failed_ = false;
+  std::string mapped_from_, mapped_to_;
 };
 
 }  // namespace parley::xml
